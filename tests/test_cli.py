@@ -1,0 +1,66 @@
+"The installed `crowdbook` command, run as a subprocess on temporary folders."
+import json, shutil, subprocess, sys
+import numpy as np
+import pytest
+
+EXE = shutil.which('crowdbook')
+
+def crowdbook(*args, cwd=None):
+    return subprocess.run([EXE, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+def test_installed():
+    assert EXE is not None, 'the console script `crowdbook` is not installed'
+
+def test_help_and_version():
+    r = crowdbook('--help')
+    assert r.returncode == 0 and 'simulate' in r.stdout and 'aggregate' in r.stdout
+    r = crowdbook('--version')
+    assert r.returncode == 0 and r.stdout.startswith('crowdbook ')
+
+def test_usage_error_exit_code():
+    r = crowdbook('simulate', '--n-task', 'many')
+    assert r.returncode == 2 and "invalid int value: 'many'" in r.stderr
+
+def test_simulate_writes_peerannot_files(tmp_path):
+    folder = tmp_path / 'hs'
+    r = crowdbook('simulate', '--n-worker=10', '--n-task=50', '--n-classes=3', '--strategy', 'hammer-spammer',
+                  '--ratio', '0.2', '--feedback=4', '--seed', '1', '--folder', str(folder))
+    assert r.returncode == 0, r.stderr
+    answers = json.loads((folder / 'answers.json').read_text())
+    assert len(answers) == 50 and all(len(v) == 4 for v in answers.values())
+    assert json.loads((folder / 'metadata.json').read_text())['n_classes'] == 3
+    assert np.load(folder / 'ground_truth.npy').shape == (50,)
+    assert np.load(folder / 'matrices.npy').shape == (10, 3, 3)
+    again = tmp_path / 'again'
+    crowdbook('simulate', '--n-worker=10', '--n-task=50', '--n-classes=3', '--strategy', 'hammer-spammer',
+              '--ratio', '0.2', '--feedback=4', '--seed', '1', '--folder', str(again))
+    assert (again / 'answers.json').read_text() == (folder / 'answers.json').read_text()   # seeded
+
+def test_impossible_simulation_is_a_clear_error(tmp_path):
+    r = crowdbook('simulate', '--n-worker=3', '--feedback=5', '--folder', str(tmp_path / 'x'))
+    assert r.returncode == 1 and 'need at least 5 workers' in r.stderr
+
+@pytest.mark.parametrize('content, message', [
+    ('{"0": {"1": 0, "2": 1}', 'is not valid JSON'),
+    ('{"0": {"1": 0, "1": 1}}', "duplicate key '1'"),
+    ('{"0": {"1": "cat"}}', 'is not an integer class code'),
+    ('[1, 2, 3]', 'answers must map task'),
+    ('{}', 'empty crowd'),
+])
+def test_malformed_answers_file(tmp_path, content, message):
+    (tmp_path / 'answers.json').write_text(content)
+    r = crowdbook('aggregate', str(tmp_path), '-s', 'MV')
+    assert r.returncode == 1, r.stderr
+    assert message in r.stderr and 'Traceback' not in r.stderr
+
+def test_metadata_disagreeing_with_answers(tmp_path):
+    (tmp_path / 'answers.json').write_text('{"0": {"0": 2}}')
+    (tmp_path / 'metadata.json').write_text('{"name": "x", "n_classes": 2, "n_workers": 1, "n_task": 1}')
+    r = crowdbook('aggregate', str(tmp_path), '-s', 'MV')
+    assert r.returncode == 1 and 'n_classes=2 but answers.json has label 2' in r.stderr
+
+def test_datasets_lists_embedded_crowd(tmp_path):
+    r = crowdbook('datasets', '--path', str(tmp_path))
+    assert r.returncode == 0 and 'cifar10n' in r.stdout and 'embedded' in r.stdout
+    r = crowdbook('datasets', 'cifar10h', '--path', str(tmp_path))
+    assert r.returncode == 1 and 'cifar10h.npz not found' in r.stderr
