@@ -66,7 +66,7 @@ def main():
     (BOOK / 'conf.py').write_text(f'''
 project = "crowdbook"
 copyright = "{cfg["copyright"]}"
-extensions = ["myst_nb"]
+extensions = ["myst_nb", "sphinx-mathjax-offline"]
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 nb_execution_mode = "off"
 nb_merge_streams = True
