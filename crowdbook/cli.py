@@ -166,6 +166,14 @@ def _add_frames(sub):
     p.add_argument('--n-classes', '-K', type=int, default=None, help='number of classes (default: from metadata)')
     p.add_argument('--out', '-o', type=Path, default=None, help='output folder (default FOLDER/identification)')
     p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')
+    waum = p.add_argument_group('WAUM', 'training of the classifier whose margins the WAUM averages')
+    waum.add_argument('--model', '-m', default=None, help='backbone: resnet18 (default for images), mlp (default for features), ...')
+    waum.add_argument('--n-epochs', type=int, default=10, help='training epochs (default 10)')
+    waum.add_argument('--lr', type=float, default=1e-3, help='one-cycle maximum learning rate (default 1e-3)')
+    waum.add_argument('--batch-size', type=int, default=128, help='batch size (default 128)')
+    waum.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    waum.add_argument('--device', default=None, help='cpu or cuda (default: the GPU when there is one)')
+    waum.add_argument('--alpha', type=float, default=0.01, help='share of lowest-WAUM tasks to flag (default 0.01)')
     p.set_defaults(func=lambda a: _dispatch('crowdbook.identify', 'cli_identify', a))
     for verb, help_ in (('train', 'train a classifier on aggregated (hard or soft) labels'),
                         ('aggregate-deep', 'train an end-to-end crowd model (CrowdLayer, CoNAL, ...)')):
@@ -179,9 +187,13 @@ def _add_frames(sub):
         p.add_argument('--lr', type=float, default=1e-3, help='learning rate (default 1e-3)')
         p.add_argument('--batch-size', type=int, default=256, help='batch size (default 256)')
         p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+        p.add_argument('--model', '-m', default=None, help='backbone: resnet18 (default for images), mlp (default for features), '
+                       'resnet34 or any torchvision / timm name')
+        p.add_argument('--img-size', type=int, default=None, help='resize the images to this size (default: as they are)')
+        p.add_argument('--device', default=None, help='cpu or cuda (default: the GPU when there is one)')
+        p.add_argument('--out', type=Path, default=None, help='folder for models/, results/ and labels/ (default: FOLDER)')
         p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')
-        p.set_defaults(func=lambda a, v=verb: _dispatch('crowdbook.deep' if v == 'aggregate-deep' else 'crowdbook.learner',
-                                                         'cli_' + v.replace('-', '_'), a))
+        p.set_defaults(func=lambda a, v=verb: _dispatch('crowdbook.deep', 'cli_' + v.replace('-', '_'), a))
 
 # %% ../nbs/90_cli.ipynb #56d05e09
 def make_parser() -> argparse.ArgumentParser:

@@ -37,14 +37,16 @@ def _keep_rows(task:np.ndarray, worker:np.ndarray, n_workers:int, duplicates:str
     "Rows to keep given the `duplicates` policy ('error' or 'last'); `None` when there is no duplicate"
     if duplicates not in ('error', 'last'): raise ValueError(f"`duplicates` must be 'error' or 'last', got {duplicates!r}")
     key = task.astype(np.int64) * n_workers + worker
-    uniq, last_from_end = np.unique(key[::-1], return_index=True)
-    if len(uniq) == len(key): return None
+    sorted_key = np.sort(key)   # a plain (vectorised) sort is the fast test; rows are only tracked when there are repeats
+    if not (sorted_key[1:] == sorted_key[:-1]).any(): return None
+    order = np.argsort(key, kind='stable')   # equal keys stay in row order
+    sorted_key = key[order]
+    repeats = sorted_key[1:] == sorted_key[:-1]   # answer order[i + 1] repeats answer order[i]
     if duplicates == 'error':
-        order = np.argsort(key, kind='stable')
-        dup = order[np.flatnonzero(np.diff(key[order]) == 0)[0] + 1]
-        raise ValueError(f"{len(key) - len(uniq)} duplicate (task, worker) answer(s), first at row {int(dup)} "
+        dup = order[1:][repeats].min()   # the earliest row that repeats an answer before it
+        raise ValueError(f"{int(repeats.sum())} duplicate (task, worker) answer(s), first at row {int(dup)} "
                          f"(task code {int(task[dup])}, worker code {int(worker[dup])}); pass duplicates='last' to keep the last answer")
-    return np.sort(len(key) - 1 - last_from_end)
+    return np.sort(order[np.r_[~repeats, True]])   # the last row of each run of equal keys
 
 # %% ../nbs/00_data.ipynb #c6898981
 def _ids(ids, n:int, name:str) -> pd.Index:
@@ -161,6 +163,11 @@ def drop(self:Crowd, tasks=None, workers=None) -> Crowd:
 # %% ../nbs/00_data.ipynb #ad246e7b
 def _factorize(values:pd.Series) -> tuple[np.ndarray, pd.Index]:
     "Codes and sorted unique values (order of appearance when values cannot be sorted)"
+    if values.dtype.kind in 'iu' and len(values) and 0 <= values.min() and values.max() < 4 * len(values):
+        ints = values.to_numpy()   # small non-negative ids: rank them by counting instead of hashing
+        present = np.bincount(ints) > 0
+        uniques = pd.Index(np.flatnonzero(present).astype(ints.dtype))
+        return (ints if present.all() else (np.cumsum(present) - 1)[ints]), uniques
     try: return pd.factorize(values, sort=True)
     except TypeError: return pd.factorize(values, sort=False)
 
@@ -236,6 +243,20 @@ def _key_codes(keys:list, n:int|None, what:str) -> tuple[np.ndarray, pd.Index|No
 # %% ../nbs/00_data.ipynb #a41ed581
 _META_TASKS = ('n_task', 'n_tasks')
 
+def _key_ids(ids:pd.Index) -> pd.Index:
+    "Ids as written to answers.json: the ids, or their codes for integer ids other than `0..n-1` (integer keys are read as codes)"
+    as_str = ids.astype(str)
+    if _int_keys(as_str.tolist()) and not as_str.equals(pd.RangeIndex(len(ids)).astype(str)): return pd.RangeIndex(len(ids))
+    return ids
+
+def _listed_ids(metadata:dict, key:str, n:int, ids):
+    "The ids listed under `key` in the metadata (written with integer-code keys), else `ids`"
+    if key not in metadata: return ids
+    listed = metadata[key]
+    if ids is not None or not isinstance(listed, list) or len(listed) != n:
+        raise ValueError(f"metadata {key!r} must list {n} ids, one per integer key 0..{n - 1} of answers.json")
+    return listed
+
 @patch(cls_method=True)
 def from_answers(cls:Crowd, answers:dict, metadata:dict|None=None, duplicates:str='error') -> Crowd:
     "A `Crowd` from peerannot's `{task: {worker: label}}` dict and optional metadata dict"
@@ -253,6 +274,8 @@ def from_answers(cls:Crowd, answers:dict, metadata:dict|None=None, duplicates:st
     n_task_meta = next((metadata[k] for k in _META_TASKS if k in metadata), None)
     task, task_ids, n_tasks = _key_codes(tasks, n_task_meta, 'n_task')
     worker, worker_ids, n_workers = _key_codes(workers, metadata.get('n_workers'), 'n_workers')
+    task_ids = _listed_ids(metadata, 'task_ids', n_tasks, task_ids)
+    worker_ids = _listed_ids(metadata, 'worker_ids', n_workers, worker_ids)
     label = np.array(labels, dtype=np.int64)
     n_classes, classes = metadata.get('n_classes'), metadata.get('classes')
     if n_classes is not None and label.max() >= n_classes:
@@ -261,14 +284,15 @@ def from_answers(cls:Crowd, answers:dict, metadata:dict|None=None, duplicates:st
         raise ValueError(f"metadata lists {len(classes)} classes but says n_classes={n_classes}")
     crowd = cls(task, worker, label, n_tasks, n_workers, n_classes, task_ids, worker_ids, classes,
                 duplicates=duplicates, name=str(metadata.get('name', 'crowd')))
-    crowd.metadata = {k: v for k, v in metadata.items() if k not in ('name', 'n_workers', 'n_classes', 'classes') + _META_TASKS}
+    crowd.metadata = {k: v for k, v in metadata.items() if k not in ('name', 'n_workers', 'n_classes', 'classes', 'task_ids', 'worker_ids') + _META_TASKS}
     return crowd
 
 @patch
 def to_answers(self:Crowd) -> dict:
     "peerannot's `{task: {worker: label}}` dict (string keys, integer class codes), tasks in code order"
     order = np.argsort(self.task, kind='stable')
-    t, w, l = self.task_ids.take(self.task[order]).astype(str), self.worker_ids.take(self.worker[order]).astype(str), self.label[order].tolist()
+    t, w = (_key_ids(ids).take(codes[order]).astype(str) for ids, codes in ((self.task_ids, self.task), (self.worker_ids, self.worker)))
+    l = self.label[order].tolist()
     starts = np.flatnonzero(np.r_[True, self.task[order][1:] != self.task[order][:-1]])
     ends = np.r_[starts[1:], len(order)]
     return {t[s]: dict(zip(w[s:e], l[s:e])) for s, e in zip(starts, ends)}
@@ -278,6 +302,8 @@ def to_metadata(self:Crowd) -> dict:
     "peerannot's metadata dict for this crowd"
     meta = {'name': self.name, 'n_workers': self.n_workers, 'n_classes': self.n_classes, 'n_task': self.n_tasks}
     if not self.classes.equals(pd.RangeIndex(self.n_classes)): meta['classes'] = self.classes.tolist()
+    for key, ids in (('task_ids', self.task_ids), ('worker_ids', self.worker_ids)):
+        if _key_ids(ids) is not ids: meta[key] = ids.tolist()
     return {**meta, **getattr(self, 'metadata', {})}
 
 # %% ../nbs/00_data.ipynb #b0af80e4

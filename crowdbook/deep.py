@@ -4,7 +4,9 @@
 
 # %% ../nbs/32_deep.ipynb #aa27269b
 from __future__ import annotations
+import json
 from functools import partial
+from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
@@ -15,12 +17,12 @@ from fastai.learner import Learner
 from fastai.optimizer import Adam, SGD
 from .data import Crowd
 from .aggregate.core import parse_strategy, get_aggregator
-from .learner import (CrossEntropy, BestModel, crowd_dls, crowd_learner, predict_proba, get_backbone,
-                               sync_time)
+from .learner import (CrossEntropy, BestModel, CrowdInputs, crowd_dls, crowd_learner, predict_proba, get_backbone,
+                               default_backbone, load_inputs, sync_time)
 from .soft import SoftTargetCrossEntropy, evaluate
 
 # %% auto #0
-__all__ = ['CROWD_MODELS', 'CrowdModel', 'CrowdLayer', 'CoNAL', 'CrowdPenalty', 'answer_accuracy', 'crowd_model', 'noise_splitter', 'crowd_model_learner', 'aggregate_targets', 'train_from_crowd', 'compare_confusions', 'plot_traces']
+__all__ = ['CROWD_MODELS', 'CrowdModel', 'CrowdLayer', 'CoNAL', 'CrowdPenalty', 'answer_accuracy', 'crowd_model', 'noise_splitter', 'crowd_model_learner', 'aggregate_targets', 'label_learner', 'fit_and_evaluate', 'train_from_crowd', 'compare_confusions', 'plot_traces', 'cli_aggregate_deep', 'cli_train']
 
 # %% ../nbs/32_deep.ipynb #b7eeddaa
 class CrowdModel(nn.Module):
@@ -186,6 +188,37 @@ def aggregate_targets(crowd:Crowd, method:str, truth=None, seed:int=0) -> np.nda
         return MajorityVote(ties='random', seed=seed).fit(crowd).labels_.astype(np.int64)
     return get_aggregator(method).fit(crowd).probas_.astype(np.float32)
 
+def label_learner(x, # inputs: uint8 images N×H×W×C or float features N×D
+                  y, # their hard labels (N,) or soft labels (N, K)
+                  backbone, # module, function returning one, or a `get_backbone` name
+                  n_classes:int|None=None, # number of classes (checked against `y`)
+                  valid=None, bs:int=128, lr:float=1e-3, opt_func=Adam, wd=None, # validation data, training settings
+                  label_smoothing:float=0., augment:str|None='crop_flip', best:str|None=None,
+                  device=None, precision:str='auto', compile:bool=False, seed:int=0,
+                 ) -> Learner:
+    "A fastai `Learner` training `backbone` on hard or soft labels: the second step of 'aggregate, then train'"
+    dls = crowd_dls(x, y, valid=valid, bs=bs, augment=augment, n_classes=n_classes, device=device, seed=seed)
+    torch.manual_seed(seed)
+    loss = SoftTargetCrossEntropy(label_smoothing) if dls.kind == 'soft' else CrossEntropy(label_smoothing)
+    return crowd_learner(dls, _make_backbone(backbone, dls.n_classes), loss, metrics=[answer_accuracy], opt_func=opt_func,
+                         lr=lr, wd=wd, precision=precision, compile=compile, cbs=[BestModel(best)] if best else None)
+
+def fit_and_evaluate(learn:Learner, epochs:int, # train with a one-cycle schedule at the learner's learning rate(s)
+                     valid=None, # the validation data were given: report their loss and accuracy
+                     test=None, # (x_test, y_test): accuracy, ECE and the other metrics of `evaluate`
+                     verbose:bool=False, # show fastai's progress bar and epoch table
+                    ) -> dict:
+    "Train `learn`; its wall time (synchronised with the GPU), validation and test metrics"
+    t0 = sync_time()
+    if verbose: learn.fit_one_cycle(epochs)
+    else:
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
+    res = {'seconds': sync_time() - t0}
+    if valid is not None:
+        with learn.no_bar(): res['valid_loss'], res['valid_accuracy'] = (float(v) for v in learn.validate()[:2])
+    if test is not None: res.update(evaluate(predict_proba(learn, test[0]), test[1]))
+    return res
+
 def train_from_crowd(x, crowd:Crowd, # inputs (one per task) and answers
                      method:str, # 'clean', 'MV', an aggregator name, 'CrowdLayer' or 'CoNAL[...]'
                      backbone, # module, function returning one, or a `get_backbone` name
@@ -202,25 +235,15 @@ def train_from_crowd(x, crowd:Crowd, # inputs (one per task) and answers
     "Train a classifier from a crowd with one strategy; return test metrics, wall time and the Learner"
     if best and valid is None: raise ValueError("`best` selects an epoch on the validation set: pass `valid`")
     opt_func = partial(SGD, mom=0.9) if opt == 'sgd' else Adam
-    name, _ = parse_strategy(method)
-    if name in CROWD_MODELS:
-        learn = crowd_model_learner(x, crowd, method, backbone, valid=valid, bs=bs, lr=lr, opt_func=opt_func, wd=wd,
-                                    augment=augment, best=best, device=device, precision=precision, compile=compile, seed=seed,
-                                    noise_lr_mult=noise_lr_mult)
+    common = dict(valid=valid, bs=bs, lr=lr, opt_func=opt_func, wd=wd, augment=augment, best=best, device=device,
+                  precision=precision, compile=compile, seed=seed)
+    if parse_strategy(method)[0] in CROWD_MODELS:
+        learn = crowd_model_learner(x, crowd, method, backbone, noise_lr_mult=noise_lr_mult, **common)
     else:
-        y = aggregate_targets(crowd, method, truth, seed)
-        dls = crowd_dls(x, y, valid=valid, bs=bs, augment=augment, n_classes=crowd.n_classes, device=device, seed=seed)
-        torch.manual_seed(seed)
-        loss = SoftTargetCrossEntropy(label_smoothing) if y.ndim == 2 else CrossEntropy(label_smoothing)
-        learn = crowd_learner(dls, _make_backbone(backbone, crowd.n_classes), loss, metrics=[answer_accuracy], opt_func=opt_func,
-                              lr=lr, wd=wd, precision=precision, compile=compile, cbs=[BestModel(best)] if best else None)
-    t0 = sync_time()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)    # the learner's lr (one per parameter group)
-    res = {'seconds': sync_time() - t0}
-    if valid is not None:
-        with learn.no_bar(): res['valid_loss'], res['valid_accuracy'] = (float(v) for v in learn.validate()[:2])
-    if test is not None: res.update(evaluate(predict_proba(learn, test[0]), test[1]))
-    return res, learn
+        learn = label_learner(x, aggregate_targets(crowd, method, truth, seed), backbone, crowd.n_classes,
+                              label_smoothing=label_smoothing, **common)
+    return fit_and_evaluate(learn, epochs, valid, test), learn
+
 
 # %% ../nbs/32_deep.ipynb #d623d191
 def compare_confusions(learned:np.ndarray, # W×K×K confusions of a crowd model (`model.confusions()`)
@@ -249,6 +272,53 @@ def plot_traces(comparisons:dict, # {model name: `compare_confusions` table}
         r = np.corrcoef(df['trace_reference'], df['trace'])[0, 1]
         a.set(xlabel=f'trace ({reference})', ylabel=f'trace ({name})', title=f'{name}: r = {r:.2f}')
     return axs
+
+# %% ../nbs/32_deep.ipynb #d559b5e1
+def _cli_fit(args, method:str, targets=None) -> int:
+    "Train on the command line's source: an end-to-end `method`, or a classifier on `targets(inputs)`; write its files"
+    inputs = load_inputs(args.source, args.path, args.img_size)
+    crowd = inputs.crowd
+    if args.n_classes is not None and args.n_classes != crowd.n_classes:
+        raise ValueError(f"--n-classes={args.n_classes} but the crowd has {crowd.n_classes} classes")
+    backbone = default_backbone(inputs.x, crowd.n_classes, args.model)
+    common = dict(valid=inputs.valid, bs=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
+                  best='valid_loss' if inputs.valid is not None else None)
+    if targets is None: learn = crowd_model_learner(inputs.x, crowd, method, backbone, **common)
+    else: learn = label_learner(inputs.x, targets(inputs), backbone, crowd.n_classes, **common)
+    print(f"{args.verb} {method}: {crowd}, {args.model or 'default'} backbone, {args.n_epochs} epochs on {learn.dls.device}")
+    res = fit_and_evaluate(learn, args.n_epochs, inputs.valid, inputs.test, verbose=True)
+    probas = predict_proba(learn, inputs.x)
+    if inputs.truth is not None: res['train_accuracy'] = float((probas.argmax(1) == inputs.truth).mean())
+    tag = method.lower().replace(' ', '').removeprefix(f'labels_{crowd.name.lower()}_')   # label files of `aggregate`: their strategy
+    name = args.output_name or f"{args.verb}_{crowd.name}_{tag}"
+    out = args.out or inputs.folder or Path(f'crowdbook_{crowd.name}')
+    files = {'model': out / 'models' / f'{name}.pth', 'results': out / 'results' / f'{name}.json'}
+    if targets is None: files['labels'] = out / 'labels' / f'labels_{crowd.name}_{tag}.npy'
+    for f in files.values(): f.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(learn.model.state_dict(), files['model'])
+    if 'labels' in files: np.save(files['labels'], probas)
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ('func', 'verb')}
+    files['results'].write_text(json.dumps({'verb': args.verb, 'strategy': method, **settings, **res}, indent=2) + '\n')
+    print(', '.join(f"{k} {v:.4f}" for k, v in res.items() if k != 'seconds') + f" ({res['seconds']:.0f} s)")
+    for kind, f in files.items(): print(f"{kind}: {f}")
+    return 0
+
+def cli_aggregate_deep(args) -> int:
+    "The `crowdbook aggregate-deep` verb: train an end-to-end crowd model (CrowdLayer, CoNAL[...])"
+    if args.strategy is None or parse_strategy(args.strategy)[0] not in CROWD_MODELS:
+        raise ValueError(f"aggregate-deep needs --strategy, one of CrowdLayer, CoNAL, 'CoNAL[scale=1e-4]' (got {args.strategy!r})")
+    if args.labels is not None: raise ValueError("aggregate-deep learns from the answers: --labels belongs to `crowdbook train`")
+    return _cli_fit(args, args.strategy)
+
+def cli_train(args) -> int:
+    "The `crowdbook train` verb: train a classifier on a label file or on the labels of an aggregation strategy"
+    if (args.labels is None) == (args.strategy is None):
+        raise ValueError("train needs exactly one of --labels FILE.npy (hard or soft labels) and --strategy NAME (aggregate first)")
+    if args.labels is not None:
+        return _cli_fit(args, Path(args.labels).stem, lambda inputs: np.load(args.labels))
+    if parse_strategy(args.strategy)[0] in CROWD_MODELS:
+        raise ValueError(f"{args.strategy} is an end-to-end model: use `crowdbook aggregate-deep`")
+    return _cli_fit(args, args.strategy, lambda inputs: aggregate_targets(inputs.crowd, args.strategy, inputs.truth, args.seed))
 
 # %% ../nbs/34_deep.callbacks.ipynb #e87e8738
 from .annotator import AnnotatorTransformer, SkillCrossEntropy, annotator_dls, annotator_learner, cifar10n_setting

@@ -23,11 +23,11 @@ from tqdm.auto import tqdm
 from .data import Crowd
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'stratified_split', 'decode_jpegs', 'load_cifar10_jpeg', 'images_from_folder', 'padded_answers',
-           'crop_flip', 'rand_augment', 'ImageBatch', 'ArrayLoader', 'default_device', 'crowd_dls', 'test_dl',
-           'BasicBlock', 'ResNetCifar', 'load_weights', 'resnet_cifar', 'get_backbone', 'mlp', 'CrossEntropy',
-           'crowd_learner', 'predict_proba', 'BestModel', 'SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time',
-           'run_grid']
+__all__ = ['IMAGE_EXTS', 'stratified_split', 'decode_jpegs', 'load_cifar10_jpeg', 'images_from_folder', 'CrowdInputs',
+           'load_inputs', 'write_image_dataset', 'padded_answers', 'crop_flip', 'rand_augment', 'ImageBatch',
+           'ArrayLoader', 'default_device', 'crowd_dls', 'test_dl', 'BasicBlock', 'ResNetCifar', 'load_weights',
+           'resnet_cifar', 'get_backbone', 'mlp', 'default_backbone', 'CrossEntropy', 'crowd_learner', 'predict_proba',
+           'BestModel', 'SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time', 'run_grid']
 
 # %% ../nbs/30_learner.ipynb #e80a484f
 def stratified_split(labels, # class code of each item (true labels, or an aggregate)
@@ -110,6 +110,101 @@ def images_from_folder(folder, # folder searched recursively for image files
     shapes = {im.shape for im in imgs}
     if len(shapes) > 1: raise ValueError(f"images of {folder} have different sizes {sorted(shapes)[:3]}; pass `size`")
     return np.stack(imgs), paths
+
+# %% ../nbs/30_learner.ipynb #9c5e32c6
+@dataclass
+class CrowdInputs:
+    "A crowd with the inputs of its tasks (task-code order) and, where known, true labels and labelled held-out data"
+    crowd:Crowd
+    x:np.ndarray # uint8 images N×H×W×C or float features N×D, one per task
+    truth:np.ndarray|None = None # true label of each task
+    valid:tuple|None = None # (x, y) labelled validation data
+    test:tuple|None = None # (x, y) labelled test data
+    folder:Path|None = None # the dataset folder, when read from one
+    def __repr__(self):
+        held = ', '.join(f"{k} {len(v[1]):,}" for k, v in (('valid', self.valid), ('test', self.test)) if v is not None)
+        return f"CrowdInputs({self.crowd}, inputs {tuple(self.x.shape)}, truth {'yes' if self.truth is not None else 'no'}, {held or 'no held-out data'})"
+
+def _class_codes(folder:Path, crowd:Crowd, splits=('val', 'test')) -> dict:
+    "Class folder name -> class code for the labelled `splits`: the crowd's class names, else sorted names (as `ImageFolder`)"
+    names = sorted({d.name for s in splits if (folder / s).is_dir() for d in (folder / s).iterdir() if d.is_dir()})
+    known = {str(c): i for i, c in enumerate(crowd.classes)}
+    if set(names) <= set(known): return {n: known[n] for n in names}
+    if len(names) != crowd.n_classes:
+        raise ValueError(f"{folder} has {len(names)} class folders ({', '.join(names)}) but the crowd has {crowd.n_classes} classes")
+    return {n: i for i, n in enumerate(names)}
+
+def _labelled_split(folder:Path, split:str, codes:dict, size=None):
+    "Images of `folder/split/<class>/` and their class codes (None when the split is absent)"
+    root = folder / split
+    if not root.is_dir(): return None
+    x, paths = images_from_folder(root, size=size)
+    loose = [p for p in paths if len(p.relative_to(root).parts) < 2]
+    if loose: raise ValueError(f"{loose[0]} is not in a class folder: expected {root}/<class>/<image>")
+    return x, np.array([codes[p.relative_to(root).parts[0]] for p in paths], dtype=np.int64)
+
+def _standardized(x:np.ndarray, *others):
+    "Features standardised with the mean and standard deviation of `x`"
+    mu, sd = x.mean(0), x.std(0) + 1e-6
+    return [((a - mu) / sd).astype(np.float32) for a in (x, *others)]
+
+def load_inputs(source, # a peerannot dataset folder, or a dataset name ('cifar10n', 'labelme')
+                path=None, # data folder for dataset names (default `$CROWDBOOK_DATA`, then ~/.crowdbook/data)
+                size:int|None=None, # resize images to size × size (folders whose images differ in size)
+               ) -> CrowdInputs:
+    "The crowd, the inputs of its tasks and the labelled held-out data of a dataset folder or name"
+    from crowdbook.datasets import load, _find
+    folder = Path(source)
+    if folder.is_dir():
+        crowd = Crowd.from_peerannot(folder)
+        if not (folder / 'train').is_dir(): raise FileNotFoundError(f"{folder / 'train'} does not exist: the training images of the tasks go there")
+        x, _ = images_from_folder(folder / 'train', crowd.task_ids, size=size)
+        codes = _class_codes(folder, crowd)
+        gt = folder / 'ground_truth.npy'
+        truth = np.load(gt) if gt.exists() else None
+        if truth is not None and len(truth) != crowd.n_tasks: raise ValueError(f"{gt} has {len(truth)} labels but the crowd has {crowd.n_tasks} tasks")
+        return CrowdInputs(crowd, x, truth, _labelled_split(folder, 'val', codes, size), _labelled_split(folder, 'test', codes, size), folder)
+    name = str(source).lower()
+    if name == 'cifar10n':
+        data = load('cifar10n')
+        jpeg = _find('cifar10_jpeg.npz', path)
+        (x, y), test = load_cifar10_jpeg(jpeg, 'train'), load_cifar10_jpeg(jpeg, 'test')
+        if not np.array_equal(y, data.truth): raise ValueError(f"{jpeg}: its training labels are not CIFAR-10N's clean labels")
+        return CrowdInputs(data.crowd, x, data.truth, None, test)
+    if name == 'labelme':
+        data = load('labelme', path)
+        x, xv, xt = _standardized(*(data.extras[f'x_{s}'] for s in ('train', 'valid', 'test')))
+        return CrowdInputs(data.crowd, x, data.truth, (xv, data.extras['y_valid']), (xt, data.extras['y_test']))
+    raise ValueError(f"{source!r} is neither a dataset folder nor a dataset with inputs (cifar10n, labelme)")
+
+# %% ../nbs/30_learner.ipynb #3ba04fc2
+def _save_images(images, root:Path, subfolders, stems) -> None:
+    from PIL import Image
+    for im, sub, stem in zip(images, subfolders, stems):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.asarray(im)).save(root / sub / f'{stem}.png')
+
+def write_image_dataset(folder, # created if needed
+                        crowd:Crowd, # the answers
+                        images, # uint8 images N×H×W×C, one per task in task-code order
+                        truth=None, # true label of each task: `ground_truth.npy`, and the class folder of its image
+                        held_out:dict|None=None, # labelled splits, e.g. {'val': (x, y), 'test': (x, y)}
+                       ) -> Path:
+    "Write a peerannot dataset folder: answers, metadata, `train/` images named `task-<id>.png` and labelled splits"
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4: raise ValueError(f"images must be N×H×W×C uint8, got {images.dtype} {images.shape}")
+    if len(images) != crowd.n_tasks: raise ValueError(f"{len(images)} images but the crowd has {crowd.n_tasks} tasks")
+    folder = crowd.to_peerannot(folder)
+    names = np.array([str(c) for c in crowd.classes])
+    if truth is not None:
+        truth = np.asarray(truth, dtype=np.int64)
+        if truth.shape != (crowd.n_tasks,): raise ValueError(f"truth has shape {truth.shape}, expected ({crowd.n_tasks},)")
+        np.save(folder / 'ground_truth.npy', truth)
+    _save_images(images, folder / 'train', names[truth] if truth is not None else ['unlabelled'] * len(images),
+                 [f'task-{t}' for t in crowd.task_ids])
+    for split, (x, y) in (held_out or {}).items():
+        _save_images(x, folder / split, names[np.asarray(y)], [f'{split}-{i}' for i in range(len(x))])
+    return folder
 
 # %% ../nbs/30_learner.ipynb #7b5014e7
 def padded_answers(crowd:Crowd) -> tuple[np.ndarray, np.ndarray]:
@@ -463,6 +558,19 @@ def mlp(n_in:int, # input features
     layers, c = [], n_in
     for h in hidden: layers += [nn.Linear(c, h), nn.ReLU(), nn.Dropout(dropout)]; c = h
     return nn.Sequential(*layers, nn.Linear(c, n_out))
+
+# %% ../nbs/30_learner.ipynb #cd059024
+def default_backbone(x, # the inputs: images N×H×W×C or features N×D
+                     n_classes:int, # outputs of the head
+                     name:str|None=None, # 'mlp' (default for features) or a `get_backbone` name (default 'resnet18')
+                    ) -> nn.Module:
+    "A fresh backbone suited to the inputs `x`"
+    features = np.ndim(x) == 2
+    name = name or ('mlp' if features else 'resnet18')
+    if (name == 'mlp') != features:
+        raise ValueError(f"backbone {name!r} does not fit these inputs ({'features' if features else 'images'} of shape "
+                         f"{tuple(np.shape(x)[1:])}): use 'mlp' for features and an image model (e.g. 'resnet18') for images")
+    return mlp(np.shape(x)[1], n_classes) if features else get_backbone(name, n_classes)
 
 # %% ../nbs/30_learner.ipynb #9ed264f5
 class CrossEntropy:

@@ -64,3 +64,15 @@ def test_datasets_lists_embedded_crowd(tmp_path):
     assert r.returncode == 0 and 'cifar10n' in r.stdout and 'embedded' in r.stdout
     r = crowdbook('datasets', 'cifar10h', '--path', str(tmp_path))
     assert r.returncode == 1 and 'cifar10h.npz not found' in r.stderr
+
+def test_deep_verbs_refuse_bad_requests_before_training(tmp_path):
+    folder = tmp_path / 'crowd'
+    assert crowdbook('simulate', '--n-worker=5', '--n-task=20', '--n-classes=3', '--folder', str(folder)).returncode == 0
+    r = crowdbook('aggregate-deep', str(folder), '-s', 'DS')
+    assert r.returncode == 1 and 'aggregate-deep needs --strategy' in r.stderr
+    r = crowdbook('train', str(folder))
+    assert r.returncode == 1 and 'exactly one of --labels' in r.stderr
+    r = crowdbook('train', str(folder), '-s', 'MV')           # answers but no images
+    assert r.returncode == 1 and "train does not exist: the training images of the tasks go there" in r.stderr
+    r = crowdbook('identify', str(folder), '-s', 'entropy', '-s', 'vibes')
+    assert r.returncode == 1 and "unknown identification strategy 'vibes'" in r.stderr

@@ -44,8 +44,13 @@ def rule_scores(task, # task code of each answer
                ) -> np.ndarray:
     "Per-task class scores `S` (n_tasks × K): each answer adds `on` to its class and `off` to the others"
     task, label = np.asarray(task, dtype=np.int64), np.asarray(label, dtype=np.int64)
+    cell = task * n_classes + label
+    if np.ndim(on) == 0 and np.ndim(off) == 0:   # the same scores for every answer (MV): count, then scale
+        S = (on - off) * np.bincount(cell, minlength=n_tasks * n_classes).reshape(n_tasks, n_classes)
+        if off: S += off * np.bincount(task, minlength=n_tasks)[:, None]
+        return S
     on, off = np.broadcast_to(on, task.shape), np.broadcast_to(off, task.shape)
-    S = np.bincount(task * n_classes + label, weights=on - off, minlength=n_tasks * n_classes).reshape(n_tasks, n_classes)
+    S = np.bincount(cell, weights=on - off, minlength=n_tasks * n_classes).reshape(n_tasks, n_classes)
     if np.any(off): S += np.bincount(task, weights=off, minlength=n_tasks)[:, None]
     return S
 

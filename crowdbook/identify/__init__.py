@@ -184,7 +184,13 @@ def cli_identify(args) -> int:
     if args.n_classes is not None and args.n_classes != crowd.n_classes:
         raise ValueError(f"--n-classes={args.n_classes} but the crowd has {crowd.n_classes} classes")
     out = args.out if args.out is not None else (folder / 'identification' if folder is not None else None)
+    unknown = [s for s in args.strategy if s.lower() not in IDENTIFIERS and s.lower() != 'waum']
+    if unknown: raise ValueError(f"unknown identification strategy {unknown[0]!r}; available: {', '.join(IDENTIFIERS)}, WAUM")
     for s in args.strategy:
+        if s.lower() == 'waum':   # trains a classifier on the inputs of the tasks: see `crowdbook.identify.waum`
+            from crowdbook.identify.waum import cli_waum
+            cli_waum(args, out)
+            continue
         values = identify(crowd, s)
         line = f"{s}: " + (f"{values:.4f}" if np.ndim(values) == 0 else
                            f"{IDENTIFIERS[s.lower()][2]} scores, mean {np.nanmean(values):.4f}, min {np.nanmin(values):.4f}, max {np.nanmax(values):.4f}")

@@ -11,10 +11,12 @@ import torch.nn.functional as F
 from fastai.callback.core import Callback
 from ..data import Crowd, as_crowd
 from ..aggregate.ds import DawidSkene
-from ..learner import crowd_dls, crowd_learner, test_dl
+from pathlib import Path
+from ..aggregate.vote import MajorityVote
+from ..learner import crowd_dls, crowd_learner, test_dl, load_inputs, default_backbone
 
 # %% auto #0
-__all__ = ['margins', 'MarginRecorder', 'WAUMResult', 'prune_tasks', 'waum']
+__all__ = ['margins', 'MarginRecorder', 'WAUMResult', 'prune_tasks', 'waum', 'cli_waum']
 
 # %% ../../nbs/41_identify.waum.ipynb #6334460f
 def margins(probs:torch.Tensor, # class probabilities of the items, n_items × K
@@ -117,3 +119,24 @@ def waum(crowd, # the answers
     total = np.bincount(crowd.task, weights=weights * aum, minlength=crowd.n_tasks)
     with np.errstate(invalid='ignore', divide='ignore'): w = np.where(n > 0, total / n, np.nan)
     return WAUMResult(w, aum, weights, probs)
+
+# %% ../../nbs/41_identify.waum.ipynb #6a41a7b5
+def cli_waum(args, out:Path|None=None) -> WAUMResult:
+    "`crowdbook identify -s WAUM`: train on the source's inputs, print a summary, write the scores into `out`"
+    inputs = load_inputs(args.source, args.path)
+    crowd = inputs.crowd
+    model = default_backbone(inputs.x, crowd.n_classes, args.model)
+    res = waum(crowd, inputs.x, model, n_epochs=args.n_epochs, lr=args.lr, bs=args.batch_size, seed=args.seed,
+               device=args.device, verbose=True)
+    answered = np.flatnonzero(~np.isnan(res.waum))
+    pruned = np.setdiff1d(answered, res.prune(args.alpha))
+    line = f"WAUM: {len(answered):,} tasks scored, {len(pruned):,} below the {args.alpha:g} quantile"
+    if inputs.truth is not None:
+        wrong = MajorityVote().fit(crowd).labels_ != inputs.truth
+        line += f"; majority vote wrong on {wrong[pruned].mean():.1%} of them, {wrong[answered].mean():.1%} of all tasks"
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for fname, values in (('waum.npy', res.waum), ('aum.npy', res.aum), ('waum_pruned.npy', pruned)): np.save(out / fname, values)
+        line += f" -> {out}/waum.npy, aum.npy, waum_pruned.npy"
+    print(line)
+    return res
