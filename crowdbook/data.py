@@ -36,9 +36,15 @@ def _as_codes(name:str, values, n:int|None=None) -> np.ndarray:
 def _keep_rows(task:np.ndarray, worker:np.ndarray, n_workers:int, duplicates:str='error') -> np.ndarray|None:
     "Rows to keep given the `duplicates` policy ('error' or 'last'); `None` when there is no duplicate"
     if duplicates not in ('error', 'last'): raise ValueError(f"`duplicates` must be 'error' or 'last', got {duplicates!r}")
-    key = task.astype(np.int64) * n_workers + worker
-    sorted_key = np.sort(key)   # a plain (vectorised) sort is the fast test; rows are only tracked when there are repeats
+    def answer_keys():
+        key = task.astype(np.int64)
+        key *= n_workers
+        key += worker
+        return key
+    sorted_key = answer_keys()
+    sorted_key.sort()   # in place: a plain (vectorised) sort is the fast test; rows are only tracked when there are repeats
     if not (sorted_key[1:] == sorted_key[:-1]).any(): return None
+    key = answer_keys()
     order = np.argsort(key, kind='stable')   # equal keys stay in row order
     sorted_key = key[order]
     repeats = sorted_key[1:] == sorted_key[:-1]   # answer order[i + 1] repeats answer order[i]

@@ -43,10 +43,13 @@ def rule_scores(task, # task code of each answer
                 n_classes:int, # number of classes K
                ) -> np.ndarray:
     "Per-task class scores `S` (n_tasks × K): each answer adds `on` to its class and `off` to the others"
-    task, label = np.asarray(task, dtype=np.int64), np.asarray(label, dtype=np.int64)
-    cell = task * n_classes + label
+    task, label = np.asarray(task), np.asarray(label)
+    cell = task.astype(np.int32 if n_tasks * n_classes < 2**31 else np.int64)   # one small copy: fresh memory is slow
+    cell *= n_classes
+    cell += label
     if np.ndim(on) == 0 and np.ndim(off) == 0:   # the same scores for every answer (MV): count, then scale
-        S = (on - off) * np.bincount(cell, minlength=n_tasks * n_classes).reshape(n_tasks, n_classes)
+        S = np.bincount(cell, minlength=n_tasks * n_classes).reshape(n_tasks, n_classes).astype(float)
+        if on - off != 1: S *= on - off
         if off: S += off * np.bincount(task, minlength=n_tasks)[:, None]
         return S
     on, off = np.broadcast_to(on, task.shape), np.broadcast_to(off, task.shape)
