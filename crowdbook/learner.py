@@ -26,8 +26,9 @@ from .data import Crowd
 __all__ = ['IMAGE_EXTS', 'stratified_split', 'decode_jpegs', 'load_cifar10_jpeg', 'images_from_folder', 'CrowdInputs',
            'load_inputs', 'write_image_dataset', 'padded_answers', 'crop_flip', 'rand_augment', 'ImageBatch',
            'ArrayLoader', 'default_device', 'crowd_dls', 'test_dl', 'BasicBlock', 'ResNetCifar', 'load_weights',
-           'resnet_cifar', 'get_backbone', 'mlp', 'default_backbone', 'CrossEntropy', 'crowd_learner', 'predict_proba',
-           'BestModel', 'SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time', 'run_grid']
+           'resnet_cifar', 'get_backbone', 'mlp', 'default_backbone', 'random_patches', 'kmeans', 'fit_patch_kmeans',
+           'patch_features', 'CrossEntropy', 'crowd_learner', 'predict_proba', 'BestModel', 'SynthCrowd', 'synth_crowd',
+           'require_cuda', 'sync_time', 'run_grid']
 
 # %% ../nbs/30_learner.ipynb #e80a484f
 def stratified_split(labels, # class code of each item (true labels, or an aggregate)
@@ -571,6 +572,111 @@ def default_backbone(x, # the inputs: images N×H×W×C or features N×D
         raise ValueError(f"backbone {name!r} does not fit these inputs ({'features' if features else 'images'} of shape "
                          f"{tuple(np.shape(x)[1:])}): use 'mlp' for features and an image model (e.g. 'resnet18') for images")
     return mlp(np.shape(x)[1], n_classes) if features else get_backbone(name, n_classes)
+
+# %% ../nbs/30_learner.ipynb #b2fee581
+def _to_nchw(images) -> torch.Tensor:
+    "uint8 N×H×W×C array/tensor -> float32 N×C×H×W tensor with values in 0..255"
+    x = torch.as_tensor(np.asarray(images))
+    return x.permute(0, 3, 1, 2).float().contiguous()
+
+
+def random_patches(images, n_patches:int, size:int=6, generator=None) -> torch.Tensor:
+    "`n_patches` random size×size patches of N×H×W×C uint8 `images`, flattened channel-major (as conv2d weights): n_patches × C·size²"
+    x = torch.as_tensor(np.asarray(images))
+    n, h, w, c = x.shape
+    i = torch.randint(n, (n_patches,), generator=generator)
+    r = torch.randint(h - size + 1, (n_patches,), generator=generator)
+    q = torch.randint(w - size + 1, (n_patches,), generator=generator)
+    d = torch.arange(size)
+    rows = (r[:, None] + d)[:, :, None].expand(-1, size, size)      # P×size×size
+    cols = (q[:, None] + d)[:, None, :].expand(-1, size, size)
+    p = x[i[:, None, None], rows, cols]                               # P×size×size×C
+    return p.permute(0, 3, 1, 2).reshape(n_patches, -1).float()
+
+
+def _normalise(p:torch.Tensor, eps:float) -> torch.Tensor:
+    "Brightness/contrast normalisation of each row: subtract its mean, divide by sqrt(variance + eps)"
+    return (p - p.mean(1, keepdim=True)) / (p.var(1, keepdim=True) + eps).sqrt()
+
+
+def kmeans(x:torch.Tensor, k:int, n_iter:int=20, batch_size:int=4096, generator=None) -> torch.Tensor:
+    "Lloyd's k-means on the rows of `x`, initialised at k random rows; empty clusters are re-seeded at random rows. Returns k × D centroids"
+    n = len(x)
+    c = x[torch.randperm(n, generator=generator)[:k]].clone()
+    buf = torch.empty(batch_size, k)
+    for _ in range(n_iter):
+        c2 = (c * c).sum(1)
+        sums, counts = torch.zeros_like(c), torch.zeros(k)
+        for s in range(0, n, batch_size):
+            xb = x[s:s + batch_size]
+            sc = torch.addmm(-c2, xb, c.T, alpha=2, out=buf[:len(xb)])    # 2 x·c - ||c||²: largest = nearest
+            a = sc.argmax(1)
+            sums.index_add_(0, a, xb)
+            counts += torch.bincount(a, minlength=k).float()
+        empty = counts == 0
+        c = sums / counts.clamp_min(1)[:, None]
+        if empty.any(): c[empty] = x[torch.randint(n, (int(empty.sum()),), generator=generator)]
+    return c
+
+
+def fit_patch_kmeans(images, # N×32×32×3 uint8 training images
+                     n_centroids:int=1600, # K
+                     n_patches:int=400_000, # random patches to learn from
+                     seed:int=0,
+                     size:int=6, # patch side
+                     eps_norm:float=10., # added to the patch variance (pixel values 0..255)
+                     eps_zca:float=0.1, # added to the eigenvalues in the ZCA whitening
+                     n_iter:int=20, # k-means iterations
+                    ) -> dict:
+    "Learn the patch normalisation, the ZCA whitening (mean M, matrix P) and K k-means centroids in the whitened space"
+    g = torch.Generator().manual_seed(seed)
+    p = _normalise(random_patches(images, n_patches, size, g).double(), eps_norm)
+    m = p.mean(0)
+    evals, evecs = torch.linalg.eigh(torch.cov(p.T))
+    zca = evecs @ torch.diag(1 / (evals + eps_zca).sqrt()) @ evecs.T
+    w = ((p - m) @ zca).float()
+    c = kmeans(w, n_centroids, n_iter, generator=g)
+    return dict(mean=m.float(), zca=zca.float(), centroids=c, size=size, eps_norm=eps_norm)
+
+
+def patch_features(images, # N×H×W×3 uint8 images
+                   fitted:dict, # from `fit_patch_kmeans`
+                   batch_size:int=8, # images per step (small: the N·h·w × K buffer should stay in cache)
+                   progress:bool=False, # show a progress bar
+                  ) -> np.ndarray:
+    "Triangle k-means activations of every stride-1 patch, sum-pooled over the 4 quadrants: N × 4K float32"
+    s, eps = fitted['size'], fitted['eps_norm']
+    zca, m, c = fitted['zca'], fitted['mean'], fitted['centroids']
+    k, d = c.shape
+    n, hh, ww = len(images), images.shape[1], images.shape[2]
+    h, w = hh - s + 1, ww - s + 1
+    filt = zca.T.reshape(d, 3, s, s)                  # output j of the conv = sum_i p_i zca[i, j]
+    colsum, mz = zca.sum(0), m @ zca                  # (p - mu·1)/sd · zca = (p·zca - mu·colsum)/sd
+    # ||w - c||² = [w, ||w||², 1] · [-2c, 1, ||c||²]: one matrix product gives the squared distances
+    cb = torch.cat([-2 * c, torch.ones(k, 1), (c * c).sum(1, keepdim=True)], 1).T.contiguous()   # (D+2) × K
+    ones = torch.ones(1, 3, s, s) / (3 * s * s)
+    r, q = torch.arange(h)[:, None].expand(h, w).reshape(-1), torch.arange(w)[None].expand(h, w).reshape(-1)
+    quad = torch.stack([(r < h // 2) & (q < w // 2), (r < h // 2) & (q >= w // 2),
+                        (r >= h // 2) & (q < w // 2), (r >= h // 2) & (q >= w // 2)]).float()   # 4 × h·w pooling
+    out = torch.empty(n, 4, k)
+    a = torch.empty(batch_size, h, w, d + 2)          # buffers reused across batches: fresh large
+    z = torch.empty(batch_size * h * w, k)            # allocations cost more than the arithmetic
+    for b in tqdm(range(0, n, batch_size), desc='k-means features', disable=not progress, leave=False):
+        x = _to_nchw(images[b:b + batch_size])
+        bb = len(x)
+        mu = F.conv2d(x, ones)                        # patch mean, B×1×h×w
+        var = (F.conv2d(x * x, ones) - mu * mu) * (d / (d - 1))   # unbiased, as in `_normalise`
+        y = F.conv2d(x, filt)                         # B×D×h×w
+        wz = ((y - mu * colsum[:, None, None]) / (var.clamp_min(0) + eps).sqrt() - mz[:, None, None]).permute(0, 2, 3, 1)
+        ab, zb = a[:bb], z[:bb * h * w]
+        ab[..., :d] = wz
+        ab[..., d] = (wz * wz).sum(-1)
+        ab[..., d + 1] = 1
+        torch.mm(ab.view(-1, d + 2), cb, out=zb)     # squared distances to the centroids
+        zb.clamp_min_(0).sqrt_()
+        torch.sub(zb.mean(1, keepdim=True), zb, out=zb).clamp_min_(0)   # triangle activation
+        torch.matmul(quad, zb.view(bb, h * w, k), out=out[b:b + bb])   # sum-pool over the quadrants
+    return out.reshape(n, 4 * k).numpy()
 
 # %% ../nbs/30_learner.ipynb #9ed264f5
 class CrossEntropy:
