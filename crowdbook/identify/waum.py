@@ -4,6 +4,7 @@
 
 # %% ../../nbs/41_identify.waum.ipynb #8230a09e
 from __future__ import annotations
+import warnings
 from dataclasses import dataclass
 import numpy as np
 import torch
@@ -126,8 +127,10 @@ def cli_waum(args, out:Path|None=None) -> WAUMResult:
     inputs = load_inputs(args.source, args.path)
     crowd = inputs.crowd
     model = default_backbone(inputs.x, crowd.n_classes, args.model)
-    res = waum(crowd, inputs.x, model, n_epochs=args.n_epochs, lr=args.lr, bs=args.batch_size, seed=args.seed,
-               device=args.device, verbose=True)
+    with warnings.catch_warnings():   # the margins need no validation set; fastprogress warns about its empty loader
+        warnings.filterwarnings('ignore', message='Your generator is empty')
+        res = waum(crowd, inputs.x, model, n_epochs=args.n_epochs, lr=args.lr, bs=args.batch_size, seed=args.seed,
+                   device=args.device, verbose=True)
     answered = np.flatnonzero(~np.isnan(res.waum))
     pruned = np.setdiff1d(answered, res.prune(args.alpha))
     line = f"WAUM: {len(answered):,} tasks scored, {len(pruned):,} below the {args.alpha:g} quantile"
