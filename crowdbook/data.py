@@ -249,11 +249,12 @@ def _key_codes(keys:list, n:int|None, what:str) -> tuple[np.ndarray, pd.Index|No
 # %% ../nbs/00_data.ipynb #a41ed581
 _META_TASKS = ('n_task', 'n_tasks')
 
-def _key_ids(ids:pd.Index) -> pd.Index:
-    "Ids as written to answers.json: the ids, or their codes for integer ids other than `0..n-1` (integer keys are read as codes)"
+def _key_ids(ids:pd.Index, answered:np.ndarray) -> pd.Index:
+    "Ids as written to answers.json: the ids where a reader gets them back, else the codes (the ids go to the metadata)"
     as_str = ids.astype(str)
-    if _int_keys(as_str.tolist()) and not as_str.equals(pd.RangeIndex(len(ids)).astype(str)): return pd.RangeIndex(len(ids))
-    return ids
+    if as_str.equals(pd.RangeIndex(len(ids)).astype(str)): return ids   # integer keys are read as codes
+    if not _int_keys(as_str.tolist()) and answered.all(): return ids     # other keys are coded as they appear
+    return pd.RangeIndex(len(ids))
 
 def _listed_ids(metadata:dict, key:str, n:int, ids):
     "The ids listed under `key` in the metadata (written with integer-code keys), else `ids`"
@@ -297,7 +298,8 @@ def from_answers(cls:Crowd, answers:dict, metadata:dict|None=None, duplicates:st
 def to_answers(self:Crowd) -> dict:
     "peerannot's `{task: {worker: label}}` dict (string keys, integer class codes), tasks in code order"
     order = np.argsort(self.task, kind='stable')
-    t, w = (_key_ids(ids).take(codes[order]).astype(str) for ids, codes in ((self.task_ids, self.task), (self.worker_ids, self.worker)))
+    t, w = (_key_ids(ids, load > 0).take(codes[order]).astype(str) for ids, codes, load in
+            ((self.task_ids, self.task, self.feedback_effort()), (self.worker_ids, self.worker, self.worker_load())))
     l = self.label[order].tolist()
     starts = np.flatnonzero(np.r_[True, self.task[order][1:] != self.task[order][:-1]])
     ends = np.r_[starts[1:], len(order)]
@@ -308,8 +310,8 @@ def to_metadata(self:Crowd) -> dict:
     "peerannot's metadata dict for this crowd"
     meta = {'name': self.name, 'n_workers': self.n_workers, 'n_classes': self.n_classes, 'n_task': self.n_tasks}
     if not self.classes.equals(pd.RangeIndex(self.n_classes)): meta['classes'] = self.classes.tolist()
-    for key, ids in (('task_ids', self.task_ids), ('worker_ids', self.worker_ids)):
-        if _key_ids(ids) is not ids: meta[key] = ids.tolist()
+    for key, ids, load in (('task_ids', self.task_ids, self.feedback_effort()), ('worker_ids', self.worker_ids, self.worker_load())):
+        if _key_ids(ids, load > 0) is not ids: meta[key] = ids.tolist()
     return {**meta, **getattr(self, 'metadata', {})}
 
 # %% ../nbs/00_data.ipynb #b0af80e4
