@@ -158,6 +158,16 @@ def _dispatch(module:str, function:str, args) -> int:
         raise CLIError(f"`crowdbook {args.verb}` needs {module}.{function}, which this version does not provide yet", code=3)
     return getattr(mod, function)(args) or 0
 
+def _add_training(p, n_epochs:int, batch_size:int):
+    "The options of a verb that trains a network: backbone, schedule, seed and device"
+    p.add_argument('--model', '-m', default=None, help='backbone: resnet18 (default for images), mlp (default for features), '
+                   'resnet34 or any torchvision / timm name')
+    p.add_argument('--n-epochs', type=int, default=n_epochs, help=f'training epochs (default {n_epochs})')
+    p.add_argument('--lr', type=float, default=1e-3, help='one-cycle maximum learning rate (default 1e-3)')
+    p.add_argument('--batch-size', type=int, default=batch_size, help=f'batch size (default {batch_size})')
+    p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    p.add_argument('--device', default=None, help='cpu or cuda (default: the GPU when there is one)')
+
 def _add_frames(sub):
     p = sub.add_parser('identify', help='score tasks (ambiguity) or workers (reliability) and write identification/*.npy',
                        description='Identification scores: entropy, GLAD difficulty, WAUM, trace_confusion, spam_score, ...')
@@ -167,30 +177,20 @@ def _add_frames(sub):
     p.add_argument('--out', '-o', type=Path, default=None, help='output folder (default FOLDER/identification)')
     p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')
     waum = p.add_argument_group('WAUM', 'training of the classifier whose margins the WAUM averages')
-    waum.add_argument('--model', '-m', default=None, help='backbone: resnet18 (default for images), mlp (default for features), ...')
-    waum.add_argument('--n-epochs', type=int, default=10, help='training epochs (default 10)')
-    waum.add_argument('--lr', type=float, default=1e-3, help='one-cycle maximum learning rate (default 1e-3)')
-    waum.add_argument('--batch-size', type=int, default=128, help='batch size (default 128)')
-    waum.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
-    waum.add_argument('--device', default=None, help='cpu or cuda (default: the GPU when there is one)')
+    _add_training(waum, n_epochs=10, batch_size=128)
     waum.add_argument('--alpha', type=float, default=0.01, help='share of lowest-WAUM tasks to flag (default 0.01)')
     p.set_defaults(func=lambda a: _dispatch('crowdbook.identify', 'cli_identify', a))
     for verb, help_ in (('train', 'train a classifier on aggregated (hard or soft) labels'),
                         ('aggregate-deep', 'train an end-to-end crowd model (CrowdLayer, CoNAL, ...)')):
         p = sub.add_parser(verb, help=help_, description=help_[0].upper() + help_[1:] + '.')
         p.add_argument('source', help='peerannot folder or dataset name')
-        p.add_argument('--strategy', '-s', default=None, help='deep strategy, e.g. "CoNAL[scale=1e-4]" (aggregate-deep)')
-        p.add_argument('--labels', type=Path, default=None, help='label file to train on (train)')
+        p.add_argument('--strategy', '-s', default=None, help='aggregate-deep: CrowdLayer or "CoNAL[scale=1e-4]"; '
+                       'train: an aggregation strategy whose labels to train on, e.g. DS')
+        p.add_argument('--labels', type=Path, default=None, help='train: a .npy file of hard or soft labels to train on')
         p.add_argument('--output-name', '-o', default=None, help='name of the model and results files')
         p.add_argument('--n-classes', '-K', type=int, default=None, help='number of classes')
-        p.add_argument('--n-epochs', type=int, default=20, help='training epochs (default 20)')
-        p.add_argument('--lr', type=float, default=1e-3, help='learning rate (default 1e-3)')
-        p.add_argument('--batch-size', type=int, default=256, help='batch size (default 256)')
-        p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
-        p.add_argument('--model', '-m', default=None, help='backbone: resnet18 (default for images), mlp (default for features), '
-                       'resnet34 or any torchvision / timm name')
+        _add_training(p, n_epochs=20, batch_size=256)
         p.add_argument('--img-size', type=int, default=None, help='resize the images to this size (default: as they are)')
-        p.add_argument('--device', default=None, help='cpu or cuda (default: the GPU when there is one)')
         p.add_argument('--out', type=Path, default=None, help='folder for models/, results/ and labels/ (default: FOLDER)')
         p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')
         p.set_defaults(func=lambda a, v=verb: _dispatch('crowdbook.deep', 'cli_' + v.replace('-', '_'), a))

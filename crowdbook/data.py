@@ -256,6 +256,11 @@ def _key_ids(ids:pd.Index, answered:np.ndarray) -> pd.Index:
     if not _int_keys(as_str.tolist()) and answered.all(): return ids     # other keys are coded as they appear
     return pd.RangeIndex(len(ids))
 
+def _written_ids(crowd) -> dict:
+    "For the tasks and the workers of `crowd`: the ids written as keys of answers.json (`_key_ids`) and the ids themselves"
+    return {'task_ids': (_key_ids(crowd.task_ids, crowd.feedback_effort() > 0), crowd.task_ids),
+            'worker_ids': (_key_ids(crowd.worker_ids, crowd.worker_load() > 0), crowd.worker_ids)}
+
 def _listed_ids(metadata:dict, key:str, n:int, ids):
     "The ids listed under `key` in the metadata (written with integer-code keys), else `ids`"
     if key not in metadata: return ids
@@ -298,8 +303,8 @@ def from_answers(cls:Crowd, answers:dict, metadata:dict|None=None, duplicates:st
 def to_answers(self:Crowd) -> dict:
     "peerannot's `{task: {worker: label}}` dict (string keys, integer class codes), tasks in code order"
     order = np.argsort(self.task, kind='stable')
-    t, w = (_key_ids(ids, load > 0).take(codes[order]).astype(str) for ids, codes, load in
-            ((self.task_ids, self.task, self.feedback_effort()), (self.worker_ids, self.worker, self.worker_load())))
+    keys = _written_ids(self)
+    t, w = (keys[k][0].take(codes[order]).astype(str) for k, codes in (('task_ids', self.task), ('worker_ids', self.worker)))
     l = self.label[order].tolist()
     starts = np.flatnonzero(np.r_[True, self.task[order][1:] != self.task[order][:-1]])
     ends = np.r_[starts[1:], len(order)]
@@ -310,8 +315,8 @@ def to_metadata(self:Crowd) -> dict:
     "peerannot's metadata dict for this crowd"
     meta = {'name': self.name, 'n_workers': self.n_workers, 'n_classes': self.n_classes, 'n_task': self.n_tasks}
     if not self.classes.equals(pd.RangeIndex(self.n_classes)): meta['classes'] = self.classes.tolist()
-    for key, ids, load in (('task_ids', self.task_ids, self.feedback_effort()), ('worker_ids', self.worker_ids, self.worker_load())):
-        if _key_ids(ids, load > 0) is not ids: meta[key] = ids.tolist()
+    for key, (written, ids) in _written_ids(self).items():
+        if written is not ids: meta[key] = ids.tolist()
     return {**meta, **getattr(self, 'metadata', {})}
 
 # %% ../nbs/00_data.ipynb #b0af80e4

@@ -6,13 +6,13 @@
 from __future__ import annotations
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
 from ..data import Crowd, as_crowd
 from ..aggregate.ds import DawidSkene
-from pathlib import Path
 from ..aggregate.vote import MajorityVote
 from ..learner import crowd_dls, crowd_learner, test_dl, load_inputs, default_backbone
 
