@@ -42,14 +42,15 @@ def rule_scores(task, # task code of each answer
                 n_tasks:int, # number of tasks
                 n_classes:int, # number of classes K
                ) -> np.ndarray:
-    "Per-task class scores `S` (n_tasks × K): each answer adds `on` to its class and `off` to the others"
+    "Per-task class scores `S` (n_tasks × K): each answer adds `on` to its class and `off` to the others (integer counts for MV)"
     task, label = np.asarray(task), np.asarray(label)
     cell = task.astype(np.int32 if n_tasks * n_classes < 2**31 else np.int64)   # one small copy: fresh memory is slow
     cell *= n_classes
     cell += label
     if np.ndim(on) == 0 and np.ndim(off) == 0:   # the same scores for every answer (MV): count, then scale
-        S = np.bincount(cell, minlength=n_tasks * n_classes).reshape(n_tasks, n_classes).astype(float)
-        if on - off != 1: S *= on - off
+        S = np.bincount(cell, minlength=n_tasks * n_classes).reshape(n_tasks, n_classes)
+        if on == 1 and off == 0: return S   # plain vote counts stay integers: no float copy
+        S = S * (on - off)
         if off: S += off * np.bincount(task, minlength=n_tasks)[:, None]
         return S
     on, off = np.broadcast_to(on, task.shape), np.broadcast_to(off, task.shape)
@@ -62,14 +63,13 @@ def rule_probas(rule:str, # one of 'MV', 'WMV', 'SV', 'GTX'
                 priors=None, # class priors (GTX only; default uniform)
                ) -> np.ndarray:
     "Class probabilities from scores: share of the total (MV, WMV, SV; uniform when empty) or posterior (GTX)"
-    rule, scores = check_rule(rule), np.asarray(scores, dtype=float)
+    rule, scores = check_rule(rule), np.asarray(scores)
     K = scores.shape[-1]
     if rule == 'GTX':
         log_prior = np.zeros(K) if priors is None else np.log(check_priors(priors, K))
         return normalize_log(scores + log_prior)[0]
     total = scores.sum(-1, keepdims=True)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(total > 0, scores / np.where(total > 0, total, 1), 1 / K)
+    return np.divide(scores, total, out=np.full(scores.shape, 1 / K), where=total > 0)
 
 def check_priors(priors, K:int) -> np.ndarray:
     "Class priors as a probability vector of length `K`"
@@ -148,8 +148,10 @@ def estimate_accuracies(crowd:Crowd, # answers, including those on the gold task
 # %% ../../nbs/11_aggregate.vote.ipynb #ee62b692
 def _agreement(crowd:Crowd, labels:np.ndarray) -> np.ndarray:
     "Share of each worker's answers equal to `labels` of the task (NaN for workers without answers)"
-    load = crowd.worker_load()
-    agree = np.bincount(crowd.worker, weights=crowd.label == labels[crowd.task], minlength=crowd.n_workers)
+    key = crowd.worker * np.int32(2)   # one count of (worker, agrees) pairs gives both the agreements and the loads
+    key += crowd.label == np.asarray(labels, dtype=crowd.label.dtype).take(crowd.task)
+    disagree, agree = np.bincount(key, minlength=2 * crowd.n_workers).reshape(-1, 2).T
+    load = agree + disagree
     with np.errstate(invalid='ignore'): return agree / np.where(load > 0, load, np.nan)
 
 def _rule_probas(crowd:Crowd, rule:str, alpha=None, priors=None) -> np.ndarray:
@@ -168,10 +170,13 @@ class MajorityVote(Aggregator):
         if ties not in ('smallest', 'random'): raise ValueError(f"`ties` must be 'smallest' or 'random', got {ties!r}")
         self.ties, self.seed = ties, seed
 
-    def _fit(self, crowd):
-        probas = _rule_probas(crowd, 'MV')
-        self.skills_ = _agreement(crowd, self._hard_labels(probas))
-        return probas
+    def _fit(self, crowd): return _rule_probas(crowd, 'MV')
+
+    def fit(self, data) -> MajorityVote:
+        "Fit on `data`; sets `probas_`, `labels_` and `skills_` (each worker's agreement with `labels_`)"
+        super().fit(data)
+        self.skills_ = _agreement(self.crowd_, self.labels_)
+        return self
 
     def _hard_labels(self, probas):
         if self.ties == 'smallest': return probas.argmax(1)
