@@ -1,6 +1,7 @@
 """Execute notebooks in place so the book shows real outputs, skipping cells flagged `#| gpu` on a machine without
-CUDA (their outputs are left empty: run them on a GPU machine). With --keep-slow, cells flagged `#| slow` are not run
-and keep the outputs of their last run (for a notebook whose quick cells changed).
+CUDA (their outputs are left empty: run them on a GPU machine). With --keep-slow, cells flagged `#| slow` that have
+outputs are not run and keep the outputs of their last run (for a notebook whose quick cells changed); slow cells
+without outputs (new ones) are run.
 usage: python .ci/execute.py [--keep-slow] nbs/NN_x.ipynb ..."""
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ def execute(path: Path, gpu: bool, keep_slow: bool = False):
             if flagged(cell.source, 'gpu') and not gpu:
                 cell.outputs, cell.execution_count = [], None
                 continue
-            if keep_slow and flagged(cell.source, 'slow'): continue
+            if keep_slow and flagged(cell.source, 'slow') and cell.outputs: continue
             client.execute_cell(cell, i)
     nbformat.write(nb, path)
 
