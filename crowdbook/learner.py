@@ -27,8 +27,8 @@ __all__ = ['IMAGE_EXTS', 'stratified_split', 'decode_jpegs', 'load_cifar10_jpeg'
            'load_inputs', 'write_image_dataset', 'padded_answers', 'crop_flip', 'rand_augment', 'ImageBatch',
            'ArrayLoader', 'default_device', 'crowd_dls', 'test_dl', 'BasicBlock', 'ResNetCifar', 'load_weights',
            'resnet_cifar', 'get_backbone', 'mlp', 'default_backbone', 'random_patches', 'kmeans', 'fit_patch_kmeans',
-           'patch_features', 'CrossEntropy', 'crowd_learner', 'predict_proba', 'BestModel', 'SynthCrowd', 'synth_crowd',
-           'require_cuda', 'sync_time', 'run_grid']
+           'patch_features', 'standardize_features', 'cifar10_features', 'CrossEntropy', 'crowd_learner',
+           'predict_proba', 'BestModel', 'SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time', 'run_grid']
 
 # %% ../nbs/30_learner.ipynb #e80a484f
 def stratified_split(labels, # class code of each item (true labels, or an aggregate)
@@ -677,6 +677,29 @@ def patch_features(images, # N×H×W×3 uint8 images
         torch.sub(zb.mean(1, keepdim=True), zb, out=zb).clamp_min_(0)   # triangle activation
         torch.matmul(quad, zb.view(bb, h * w, k), out=out[b:b + bb])   # sum-pool over the quadrants
     return out.reshape(n, 4 * k).numpy()
+
+# %% ../nbs/30_learner.ipynb #3b0ab8a6
+def standardize_features(fit:np.ndarray, # features whose mean and standard deviation are used (the training split)
+                         *others:np.ndarray, # more features, standardised with the same statistics
+                         shrink:float=1e-2, # added to each standard deviation, times their mean
+                        ) -> list[np.ndarray]:
+    "`fit` and `others` centred and scaled with the statistics of `fit`, as float32"
+    mu, sd = fit.mean(0), fit.std(0)
+    sd = sd + shrink * sd.mean()
+    return [((f - mu) / sd).astype(np.float32) for f in (fit, *others)]
+
+def cifar10_features(path, # the `cifar10_jpeg.npz` file, or a folder holding it
+                     splits=('train', 'test'), # splits whose features are returned
+                     n_centroids:int=1600, n_patches:int=400_000, seed:int=0, # `fit_patch_kmeans` settings
+                     limit:int|None=None, # only the first `limit` images of each split (quick checks)
+                    ) -> dict:
+    "k-means patch features of CIFAR-10 splits, centroids learned on the training images without their labels: {split: (features, labels)}"
+    unknown = set(splits) - {'train', 'test'}
+    if unknown: raise ValueError(f"unknown CIFAR-10 split(s) {sorted(unknown)}: use 'train' and 'test'")
+    idx = None if limit is None else np.arange(limit)
+    images = {s: load_cifar10_jpeg(path, s, idx=idx) for s in {'train', *splits}}
+    fitted = fit_patch_kmeans(images['train'][0], n_centroids, n_patches, seed)
+    return {s: (patch_features(images[s][0], fitted), images[s][1]) for s in splits}
 
 # %% ../nbs/30_learner.ipynb #9ed264f5
 class CrossEntropy:

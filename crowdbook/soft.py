@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from fastai.optimizer import Adam, SGD
 from .data import Crowd
@@ -180,12 +181,13 @@ def train_targets(counts, # tasks × classes vote counts of the training items
     from crowdbook.aggregate.ds import DawidSkene
     return DawidSkene(seed=seed).fit(crowd).labels_.astype(np.int64)
 
-def soft_loss_run(x, # N×32×32×3 uint8 images
+def soft_loss_run(x, # N×32×32×3 uint8 images, or N×D float features (with a `backbone` for them)
                   counts, # N × K vote counts
                   truth, # N gold labels
                   train_idx, test_idx, # the split
                   method:str='soft-standard', # one of `SOFT_TARGETS`
                   depth:int=34, width:int=64, # CIFAR ResNet
+                  backbone=None, # a module or a function returning one, instead of the CIFAR ResNet
                   epochs:int=65, bs:int=128, lr:float=0.1, # one-cycle schedule
                   opt:str='sgd', # 'sgd' (momentum 0.9) or 'adam'
                   wd:float=5e-4, # weight decay
@@ -201,7 +203,8 @@ def soft_loss_run(x, # N×32×32×3 uint8 images
     dls = crowd_dls(x[train_idx], y, valid=(x[test_idx], truth[test_idx]), bs=bs, augment=augment,
                     n_classes=counts.shape[1], device=device, seed=seed)
     torch.manual_seed(seed)
-    model = resnet_cifar(depth, counts.shape[1], width)
+    if backbone is None: model = resnet_cifar(depth, counts.shape[1], width)
+    else: model = backbone if isinstance(backbone, nn.Module) else backbone()
     loss = SoftTargetCrossEntropy(label_smoothing) if y.ndim == 2 else CrossEntropy(label_smoothing)
     opt_func = partial(SGD, mom=0.9) if opt == 'sgd' else Adam
     learn = crowd_learner(dls, model, loss, opt_func=opt_func, lr=lr, wd=wd, precision=precision, compile=compile)
