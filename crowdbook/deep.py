@@ -17,8 +17,8 @@ from fastai.learner import Learner
 from fastai.optimizer import Adam, SGD
 from .data import Crowd
 from .aggregate.core import parse_strategy, get_aggregator
-from .learner import (CrossEntropy, BestModel, CrowdInputs, crowd_dls, crowd_learner, predict_proba, get_backbone,
-                               default_backbone, load_inputs, sync_time)
+from .learner import (CrossEntropy, BestModel, CrowdInputs, crowd_dls, crowd_learner, predict_proba,
+                               default_backbone, _make_backbone, load_inputs, sync_time)
 from .soft import SoftTargetCrossEntropy, evaluate
 
 # %% auto #0
@@ -140,11 +140,6 @@ def crowd_model(spec:str, # 'CrowdLayer', 'CoNAL', 'CoNAL[scale=1e-4]', ...
 def noise_splitter(model:CrowdModel) -> list:
     "Two parameter groups for fastai: the backbone's, and the noise model's (confusions, embeddings, auxiliary network)"
     return [list(model.backbone.parameters()), [p for n, p in model.named_parameters() if not n.startswith('backbone.')]]
-
-def _make_backbone(backbone, n_classes:int) -> nn.Module:
-    if backbone is None: raise ValueError("pass a `backbone`: a module, a function returning one, or a name for `get_backbone`")
-    if isinstance(backbone, str): return get_backbone(backbone, n_classes)
-    return backbone if isinstance(backbone, nn.Module) else backbone()
 
 def crowd_model_learner(x, # uint8 images N×H×W×C or float features N×D, one per task of `crowd`
                         crowd:Crowd, # the answers

@@ -24,11 +24,11 @@ from .data import Crowd
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'stratified_split', 'decode_jpegs', 'load_cifar10_jpeg', 'images_from_folder', 'CrowdInputs',
-           'load_inputs', 'write_image_dataset', 'padded_answers', 'crop_flip', 'rand_augment', 'ImageBatch',
-           'ArrayLoader', 'default_device', 'crowd_dls', 'test_dl', 'BasicBlock', 'ResNetCifar', 'load_weights',
-           'resnet_cifar', 'get_backbone', 'mlp', 'default_backbone', 'random_patches', 'kmeans', 'fit_patch_kmeans',
-           'patch_features', 'standardize_features', 'cifar10_features', 'CrossEntropy', 'crowd_learner',
-           'predict_proba', 'BestModel', 'SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time', 'run_grid']
+           'standardize_features', 'load_inputs', 'write_image_dataset', 'padded_answers', 'crop_flip', 'rand_augment',
+           'ImageBatch', 'ArrayLoader', 'default_device', 'crowd_dls', 'test_dl', 'BasicBlock', 'ResNetCifar',
+           'load_weights', 'resnet_cifar', 'get_backbone', 'mlp', 'default_backbone', 'random_patches', 'kmeans',
+           'fit_patch_kmeans', 'patch_features', 'cifar10_features', 'CrossEntropy', 'crowd_learner', 'predict_proba',
+           'BestModel', 'SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time', 'run_grid']
 
 # %% ../nbs/30_learner.ipynb #e80a484f
 def stratified_split(labels, # class code of each item (true labels, or an aggregate)
@@ -144,10 +144,15 @@ def _labelled_split(folder:Path, split:str, codes:dict, size=None):
     if loose: raise ValueError(f"{loose[0]} is not in a class folder: expected {root}/<class>/<image>")
     return x, np.array([codes[p.relative_to(root).parts[0]] for p in paths], dtype=np.int64)
 
-def _standardized(x:np.ndarray, *others):
-    "Features standardised with the mean and standard deviation of `x`"
-    mu, sd = x.mean(0), x.std(0) + 1e-6
-    return [((a - mu) / sd).astype(np.float32) for a in (x, *others)]
+def standardize_features(fit:np.ndarray, # features whose mean and standard deviation are used (the training split)
+                         *others:np.ndarray, # more features, standardised with the same statistics
+                         shrink:float=1e-2, # added to each standard deviation, times their mean
+                         eps:float=0., # added to each standard deviation
+                        ) -> list[np.ndarray]:
+    "`fit` and `others` centred and scaled with the statistics of `fit`, as float32"
+    mu, sd = fit.mean(0), fit.std(0)
+    sd = sd + shrink * sd.mean() + eps
+    return [((f - mu) / sd).astype(np.float32) for f in (fit, *others)]
 
 def load_inputs(source, # a peerannot dataset folder, or a dataset name ('cifar10n', 'labelme')
                 path=None, # data folder for dataset names (default `$CROWDBOOK_DATA`, then ~/.crowdbook/data)
@@ -174,7 +179,7 @@ def load_inputs(source, # a peerannot dataset folder, or a dataset name ('cifar1
         return CrowdInputs(data.crowd, x, data.truth, None, test)
     if name == 'labelme':
         data = load('labelme', path)
-        x, xv, xt = _standardized(*(data.extras[f'x_{s}'] for s in ('train', 'valid', 'test')))
+        x, xv, xt = standardize_features(*(data.extras[f'x_{s}'] for s in ('train', 'valid', 'test')), shrink=0., eps=1e-6)
         return CrowdInputs(data.crowd, x, data.truth, (xv, data.extras['y_valid']), (xt, data.extras['y_test']))
     raise ValueError(f"{source!r} is neither a dataset folder nor a dataset with inputs (cifar10n, labelme)")
 
@@ -573,6 +578,12 @@ def default_backbone(x, # the inputs: images N×H×W×C or features N×D
                          f"{tuple(np.shape(x)[1:])}): use 'mlp' for features and an image model (e.g. 'resnet18') for images")
     return mlp(np.shape(x)[1], n_classes) if features else get_backbone(name, n_classes)
 
+def _make_backbone(backbone, n_classes:int) -> nn.Module:
+    "A backbone from a module, a function returning one, or a `get_backbone` name"
+    if backbone is None: raise ValueError("pass a `backbone`: a module, a function returning one, or a name for `get_backbone`")
+    if isinstance(backbone, str): return get_backbone(backbone, n_classes)
+    return backbone if isinstance(backbone, nn.Module) else backbone()
+
 # %% ../nbs/30_learner.ipynb #b2fee581
 def _to_nchw(images) -> torch.Tensor:
     "uint8 N×H×W×C array/tensor -> float32 N×C×H×W tensor with values in 0..255"
@@ -679,15 +690,6 @@ def patch_features(images, # N×H×W×3 uint8 images
     return out.reshape(n, 4 * k).numpy()
 
 # %% ../nbs/30_learner.ipynb #3b0ab8a6
-def standardize_features(fit:np.ndarray, # features whose mean and standard deviation are used (the training split)
-                         *others:np.ndarray, # more features, standardised with the same statistics
-                         shrink:float=1e-2, # added to each standard deviation, times their mean
-                        ) -> list[np.ndarray]:
-    "`fit` and `others` centred and scaled with the statistics of `fit`, as float32"
-    mu, sd = fit.mean(0), fit.std(0)
-    sd = sd + shrink * sd.mean()
-    return [((f - mu) / sd).astype(np.float32) for f in (fit, *others)]
-
 def cifar10_features(path, # the `cifar10_jpeg.npz` file, or a folder holding it
                      splits=('train', 'test'), # splits whose features are returned
                      n_centroids:int=1600, n_patches:int=400_000, seed:int=0, # `fit_patch_kmeans` settings

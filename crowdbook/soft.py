@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from fastai.optimizer import Adam, SGD
 from .data import Crowd
-from .learner import (CrossEntropy, _check_soft, crowd_dls, crowd_learner, predict_proba, resnet_cifar,
-                               sync_time, require_cuda)
+from .learner import (CrossEntropy, _check_soft, _make_backbone, crowd_dls, crowd_learner, predict_proba,
+                               resnet_cifar, sync_time, require_cuda)
 
 # %% auto #0
 __all__ = ['SOFT_TARGETS', 'PAPER_CIFAR10H', 'standard_normalize', 'softmax_normalize', 'check_soft_labels', 'soft_labels',
@@ -187,7 +186,7 @@ def soft_loss_run(x, # N×32×32×3 uint8 images, or N×D float features (with a
                   train_idx, test_idx, # the split
                   method:str='soft-standard', # one of `SOFT_TARGETS`
                   depth:int=34, width:int=64, # CIFAR ResNet
-                  backbone=None, # a module or a function returning one, instead of the CIFAR ResNet
+                  backbone=None, # a module, a function returning one or a `get_backbone` name, instead of the CIFAR ResNet
                   epochs:int=65, bs:int=128, lr:float=0.1, # one-cycle schedule
                   opt:str='sgd', # 'sgd' (momentum 0.9) or 'adam'
                   wd:float=5e-4, # weight decay
@@ -203,8 +202,7 @@ def soft_loss_run(x, # N×32×32×3 uint8 images, or N×D float features (with a
     dls = crowd_dls(x[train_idx], y, valid=(x[test_idx], truth[test_idx]), bs=bs, augment=augment,
                     n_classes=counts.shape[1], device=device, seed=seed)
     torch.manual_seed(seed)
-    if backbone is None: model = resnet_cifar(depth, counts.shape[1], width)
-    else: model = backbone if isinstance(backbone, nn.Module) else backbone()
+    model = resnet_cifar(depth, counts.shape[1], width) if backbone is None else _make_backbone(backbone, counts.shape[1])
     loss = SoftTargetCrossEntropy(label_smoothing) if y.ndim == 2 else CrossEntropy(label_smoothing)
     opt_func = partial(SGD, mom=0.9) if opt == 'sgd' else Adam
     learn = crowd_learner(dls, model, loss, opt_func=opt_func, lr=lr, wd=wd, precision=precision, compile=compile)
