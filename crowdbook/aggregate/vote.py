@@ -4,9 +4,10 @@
 
 # %% ../../nbs/11_aggregate.vote.ipynb #72c68fce
 from __future__ import annotations
+from functools import cached_property
 import numpy as np
 import pandas as pd
-from ..data import Crowd
+from ..data import Crowd, as_crowd
 from .core import Aggregator, register, normalize_log
 
 # %% auto #0
@@ -162,7 +163,7 @@ def _rule_probas(crowd:Crowd, rule:str, alpha=None, priors=None) -> np.ndarray:
 
 @register('MV', 'MajorityVote', 'majority_voting')
 class MajorityVote(Aggregator):
-    "Majority vote: the most frequent answer; `probas_` are the vote shares"
+    "Majority vote: the most frequent answer; `votes_` are the vote counts, `probas_` the vote shares"
     def __init__(self,
                  ties:str='smallest', # tie rule for `labels_`: 'smallest' class code or 'random' (seeded)
                  seed:int=0, # seed of the random tie rule
@@ -170,18 +171,24 @@ class MajorityVote(Aggregator):
         if ties not in ('smallest', 'random'): raise ValueError(f"`ties` must be 'smallest' or 'random', got {ties!r}")
         self.ties, self.seed = ties, seed
 
-    def _fit(self, crowd): return _rule_probas(crowd, 'MV')
-
     def fit(self, data) -> MajorityVote:
-        "Fit on `data`; sets `probas_`, `labels_` and `skills_` (each worker's agreement with `labels_`)"
-        super().fit(data)
-        self.skills_ = _agreement(self.crowd_, self.labels_)
+        "Fit on `data`; sets `votes_` (tasks × classes counts), `labels_`, `skills_` (each worker's agreement with `labels_`) and `probas_`"
+        self.crowd_ = crowd = as_crowd(data)
+        self.votes_ = rule_scores(crowd.task, crowd.label, 1, 0, crowd.n_tasks, crowd.n_classes)
+        self.labels_ = self._hard_labels(self.votes_)   # counts rank the classes as their shares do
+        self.skills_ = _agreement(crowd, self.labels_)
+        self.__dict__.pop('probas_', None)   # forget the shares of a previous fit
         return self
 
-    def _hard_labels(self, probas):
-        if self.ties == 'smallest': return probas.argmax(1)
-        tied = probas == probas.max(1, keepdims=True)
-        return np.argmax(tied * np.random.default_rng(self.seed).random(probas.shape), axis=1)
+    @cached_property
+    def probas_(self) -> np.ndarray:
+        "Vote shares, tasks × classes (uniform for a task without answers), computed from `votes_` when first read"
+        return rule_probas('MV', self.votes_)
+
+    def _hard_labels(self, votes):
+        if self.ties == 'smallest': return votes.argmax(1)
+        tied = votes == votes.max(1, keepdims=True)
+        return np.argmax(tied * np.random.default_rng(self.seed).random(votes.shape), axis=1)
 
 @register('NaiveSoft', 'NS', 'naive_soft')
 class NaiveSoft(Aggregator):
