@@ -120,16 +120,8 @@ class NoiseSetting:
 
     def subset(self, idx) -> NoiseSetting:
         "The setting restricted to the images `idx`, renumbered `0..len(idx)-1` in that order"
-        idx = np.asarray(idx, dtype=np.int64)
-        c = self.crowd
-        if idx.ndim != 1 or len(np.unique(idx)) != len(idx) or (len(idx) and (idx.min() < 0 or idx.max() >= c.n_tasks)):
-            raise ValueError(f"`idx` must be distinct image codes in [0, {c.n_tasks})")
-        pos = np.full(c.n_tasks, -1); pos[idx] = np.arange(len(idx))
-        keep = np.flatnonzero(pos[c.task] >= 0)
-        keep = keep[np.argsort(pos[c.task[keep]], kind='stable')]
-        sub = Crowd(pos[c.task[keep]], c.worker[keep], c.label[keep], n_tasks=len(idx), n_workers=c.n_workers,
-                    n_classes=c.n_classes, classes=c.classes, name=c.name)
-        return NoiseSetting(self.name, sub, None if self.truth is None else self.truth[idx], self.candidates, self.true_skills)
+        sub = self.crowd.subset(idx)
+        return NoiseSetting(self.name, sub, None if self.truth is None else self.truth[np.asarray(idx)], self.candidates, self.true_skills)
 
     def __repr__(self):
         return f"NoiseSetting({self.name!r}: {self.crowd}{', candidate authors' if self.candidates else ''})"

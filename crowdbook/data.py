@@ -166,6 +166,18 @@ def drop(self:Crowd, tasks=None, workers=None) -> Crowd:
     return Crowd(self.task[keep], self.worker[keep], self.label[keep], self.n_tasks, self.n_workers, self.n_classes,
                  self.task_ids, self.worker_ids, self.classes, name=self.name)
 
+# %% ../nbs/00_data.ipynb #10296d66
+@patch
+def subset(self:Crowd, tasks) -> Crowd:
+    "A new `Crowd` of the answers on task codes `tasks`, renumbered `0..len(tasks)-1` in that order (worker and class codes kept)"
+    idx = _as_codes('tasks', np.atleast_1d(tasks), self.n_tasks)
+    if len(np.unique(idx)) != len(idx): raise ValueError(f"`tasks` repeats task code(s) {pd.unique(idx[pd.Index(idx).duplicated()])[:3].tolist()}")
+    pos = np.full(self.n_tasks, -1); pos[idx] = np.arange(len(idx))
+    keep = np.flatnonzero(pos[self.task] >= 0)
+    keep = keep[np.argsort(pos[self.task[keep]], kind='stable')]
+    return Crowd(pos[self.task[keep]], self.worker[keep], self.label[keep], len(idx), self.n_workers, self.n_classes,
+                 self.task_ids[idx], self.worker_ids, self.classes, name=self.name)
+
 # %% ../nbs/00_data.ipynb #ad246e7b
 def _factorize(values:pd.Series) -> tuple[np.ndarray, pd.Index]:
     "Codes and sorted unique values (order of appearance when values cannot be sorted)"
