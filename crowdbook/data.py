@@ -183,9 +183,10 @@ def _factorize(values:pd.Series) -> tuple[np.ndarray, pd.Index]:
     "Codes and sorted unique values (order of appearance when values cannot be sorted)"
     ints = values.to_numpy() if values.dtype.kind in 'iu' else None
     if ints is not None and ints.dtype.kind in 'iu' and len(ints) and 0 <= ints.min() and ints.max() < 4 * len(ints):
-        present = np.bincount(ints) > 0   # small non-negative ids: rank them by counting instead of hashing
+        present = np.zeros(int(ints.max()) + 1, bool)
+        present[ints] = True   # small non-negative ids: rank them by marking instead of hashing (no 64-bit copy of the ids)
         uniques = pd.Index(np.flatnonzero(present).astype(ints.dtype))
-        return (ints if present.all() else (np.cumsum(present) - 1)[ints]), uniques
+        return (ints if present.all() else (np.cumsum(present, dtype=np.int32) - 1)[ints]), uniques
     try: return pd.factorize(values, sort=True)
     except TypeError: return pd.factorize(values, sort=False)
 

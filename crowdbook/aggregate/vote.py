@@ -11,7 +11,7 @@ from ..data import Crowd, as_crowd
 from .core import Aggregator, register, normalize_log
 
 # %% auto #0
-__all__ = ['RULES', 'check_rule', 'rule_weights', 'rule_scores', 'rule_probas', 'check_priors', 'worker_values',
+__all__ = ['RULES', 'check_rule', 'rule_weights', 'count_codes', 'rule_scores', 'rule_probas', 'check_priors', 'worker_values',
            'estimate_accuracies', 'MajorityVote', 'NaiveSoft', 'WeightedMV', 'SoftVote', 'GTX']
 
 # %% ../../nbs/11_aggregate.vote.ipynb #4b5be080
@@ -36,6 +36,12 @@ def rule_weights(rule:str, # one of 'MV', 'WMV', 'SV', 'GTX'
     if rule == 'SV': return alpha, wrong
     with np.errstate(divide='ignore'): return np.log(alpha), np.log(wrong) if n_classes > 1 else wrong
 
+def count_codes(codes:np.ndarray, n:int) -> np.ndarray:
+    "Occurrences of each code in `[0, n)`: `np.bincount` without its 64-bit copy of 32-bit codes (fresh memory is slow)"
+    counts = np.zeros(n, np.int64)
+    np.add.at(counts, codes, 1)
+    return counts
+
 def rule_scores(task, # task code of each answer
                 label, # class code of each answer
                 on, # score of each answer for the class it names (array or scalar)
@@ -49,7 +55,7 @@ def rule_scores(task, # task code of each answer
     cell *= n_classes
     cell += label
     if np.ndim(on) == 0 and np.ndim(off) == 0:   # the same scores for every answer (MV): count, then scale
-        S = np.bincount(cell, minlength=n_tasks * n_classes).reshape(n_tasks, n_classes)
+        S = count_codes(cell, n_tasks * n_classes).reshape(n_tasks, n_classes)
         if on == 1 and off == 0: return S   # plain vote counts stay integers: no float copy
         S = S * (on - off)
         if off: S += off * np.bincount(task, minlength=n_tasks)[:, None]
@@ -150,8 +156,8 @@ def estimate_accuracies(crowd:Crowd, # answers, including those on the gold task
 def _agreement(crowd:Crowd, labels:np.ndarray) -> np.ndarray:
     "Share of each worker's answers equal to `labels` of the task (NaN for workers without answers)"
     key = crowd.worker * np.int32(2)   # one count of (worker, agrees) pairs gives both the agreements and the loads
-    key += crowd.label == np.asarray(labels, dtype=crowd.label.dtype).take(crowd.task)
-    disagree, agree = np.bincount(key, minlength=2 * crowd.n_workers).reshape(-1, 2).T
+    key += crowd.label == np.asarray(labels, dtype=crowd.label.dtype)[crowd.task]   # indexing, unlike `take`, keeps 32-bit codes
+    disagree, agree = count_codes(key, 2 * crowd.n_workers).reshape(-1, 2).T
     load = agree + disagree
     with np.errstate(invalid='ignore'): return agree / np.where(load > 0, load, np.nan)
 
