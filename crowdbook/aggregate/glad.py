@@ -12,9 +12,9 @@ from .core import Aggregator, normalize_log, run_em, register
 __all__ = ['log_sigmoid', 'glad_posteriors', 'glad_m_step', 'GLAD']
 
 # %% ../../nbs/13_aggregate.glad.ipynb #61a519c7
-def _answer_logits(crowd:Crowd, skills:np.ndarray, betas:np.ndarray) -> np.ndarray:
-    "The logit $x_{ij} = \\alpha_j \\beta_i$ of each answer"
-    return skills[crowd.worker] * betas[crowd.task]
+def _answer_logits(crowd:Crowd, skills:np.ndarray, betas:np.ndarray, offset:float=0.) -> np.ndarray:
+    "The logit $x_{ij} = \\alpha_j \\beta_i - c$ of each answer ($c$ = `offset`: 0, or $\\log(K-1)$ relative to chance)"
+    return skills[crowd.worker] * betas[crowd.task] - offset
 
 def log_sigmoid(x:np.ndarray) -> np.ndarray:
     "log(sigmoid(x)), exact and finite for any finite `x`"
@@ -28,12 +28,13 @@ def glad_posteriors(crowd:Crowd, # the answers
                     skills:np.ndarray, # ability $\alpha_j$ of each worker
                     betas:np.ndarray, # inverse difficulty $\beta_i > 0$ of each task
                     log_priors:np.ndarray|None=None, # log class priors (default: uniform)
+                    offset:float=0., # constant subtracted from every logit ($\log(K-1)$: abilities relative to chance)
                    ) -> tuple[np.ndarray, float]:
     "GLAD's E-step: posterior over the true class of each task (tasks × K) and the log marginal likelihood"
     K, T = crowd.n_classes, crowd.n_tasks
     if log_priors is None: log_priors = np.full(K, -np.log(K))
     if K == 1: return np.ones((T, 1)), 0.
-    x = _answer_logits(crowd, skills, betas)
+    x = _answer_logits(crowd, skills, betas, offset)
     shared = np.bincount(crowd.task, _log_wrong(x, K), minlength=T)
     chosen = np.bincount(crowd.task.astype(np.int64) * K + crowd.label, x + np.log(K - 1), minlength=T * K).reshape(T, K)
     probas, lse = normalize_log(shared[:, None] + chosen + log_priors)
@@ -77,6 +78,7 @@ def glad_m_step(crowd:Crowd, # the answers
                 q:np.ndarray, # posterior probability that each answer is right
                 prior:tuple=((1., 1.), (1., 1.)), # ((mean, std) of the abilities, (mean, std) of the log inverse difficulties)
                 n_sweeps:int=1, # Newton sweeps over the two blocks
+                offset:float=0., # constant subtracted from every logit (it leaves the derivatives unchanged)
                ) -> tuple[np.ndarray, np.ndarray]:
     "GLAD's M-step: new abilities and log inverse difficulties, each sweep a Newton step on all abilities, then on all difficulties"
     (ma, sa), (mu, su) = prior
@@ -84,9 +86,9 @@ def glad_m_step(crowd:Crowd, # the answers
     a, u = np.asarray(skills, float), np.asarray(log_betas, float)
     for _ in range(n_sweeps):
         bt = np.exp(u)[t]
-        a = _block_ascent(a, w, lambda v: v[w] * bt, lambda v, x: bt, q, ma, sa)
+        a = _block_ascent(a, w, lambda v: v[w] * bt - offset, lambda v, x: bt, q, ma, sa)
         aw = a[w]
-        u = _block_ascent(u, t, lambda v: aw * np.exp(v)[t], lambda v, x: x, q, mu, su)
+        u = _block_ascent(u, t, lambda v: aw * np.exp(v)[t] - offset, lambda v, x: x + offset, q, mu, su)
     return a, u
 
 # %% ../../nbs/13_aggregate.glad.ipynb #33762284
@@ -101,6 +103,7 @@ class GLAD(Aggregator):
                  alpha_std:float=1., # standard deviation of the prior on each ability
                  log_beta_mean:float=1., # mean of the Gaussian prior on each log inverse difficulty
                  log_beta_std:float=1., # standard deviation of the prior on each log inverse difficulty
+                 chance_corrected:bool=False, # P(right) = sigmoid(alpha * beta - log(K - 1)): ability 0 is chance for any K (same model for K = 2)
                  fit_priors:bool=False, # estimate the class priors (default: keep them uniform, as in the paper)
                  smoothing:float=0.01, # pseudo-count added to each class when estimating priors
                  verbose:bool=False, # show a progress bar
@@ -111,6 +114,7 @@ class GLAD(Aggregator):
             if not locals()[name] > 0: raise ValueError(f"`{name}` must be positive, got {locals()[name]}")
         if smoothing < 0: raise ValueError(f"`smoothing` must be non-negative, got {smoothing}")
         self.max_iter, self.tol, self.m_iter, self.fit_priors, self.smoothing, self.verbose = max_iter, tol, m_iter, fit_priors, smoothing, verbose
+        self.chance_corrected = chance_corrected
         self.alpha_mean, self.alpha_std, self.log_beta_mean, self.log_beta_std = alpha_mean, alpha_std, log_beta_mean, log_beta_std
 
     def _log_param_prior(self, a, u):
@@ -121,16 +125,17 @@ class GLAD(Aggregator):
         prior = ((self.alpha_mean, self.alpha_std), (self.log_beta_mean, self.log_beta_std))
         a, u, log_rho = np.full(W, float(self.alpha_mean)), np.full(T, float(self.log_beta_mean)), np.full(K, -np.log(K))
         code = crowd.task.astype(np.int64) * K + crowd.label
+        offset = np.log(K - 1) if self.chance_corrected and K > 1 else 0.
         def step(state):
             a, u, log_rho = state
-            probas, loglik = glad_posteriors(crowd, a, np.exp(u), log_rho)
-            new_a, new_u = glad_m_step(crowd, a, u, probas.ravel()[code], prior, self.m_iter)
+            probas, loglik = glad_posteriors(crowd, a, np.exp(u), log_rho, offset)
+            new_a, new_u = glad_m_step(crowd, a, u, probas.ravel()[code], prior, self.m_iter, offset)
             if self.fit_priors: log_rho = np.log((probas.sum(0) + self.smoothing) / (T + K * self.smoothing))
             return (new_a, new_u, log_rho), loglik + self._log_param_prior(a, u)
         if K == 1: state, history, ok = (a, u, log_rho), [0.], True
         else: state, history, ok = run_em(step, (a, u, log_rho), self.max_iter, self.tol, self.verbose, name='GLAD')
         a, u, log_rho = state
-        probas, _ = glad_posteriors(crowd, a, np.exp(u), log_rho)
+        probas, _ = glad_posteriors(crowd, a, np.exp(u), log_rho, offset)
         self.skills_, self.betas_, self.difficulties_ = a, np.exp(u), np.exp(-u)
         self.priors_, self.loglik_, self.n_iter_, self.converged_ = np.exp(log_rho), np.array(history), len(history), ok
         return probas
