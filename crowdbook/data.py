@@ -15,8 +15,8 @@ from fastcore.basics import patch
 __all__ = ['Crowd', 'as_crowd']
 
 # %% ../nbs/00_data.ipynb #d84bebef
-def _as_codes(name:str, values, n:int|None=None) -> np.ndarray:
-    "Check that `values` are integer codes in `[0, n)` and return them as a read-only int32 array"
+def _check_codes(name:str, values, n:int|None=None) -> np.ndarray:
+    "Check that `values` are integer codes in `[0, n)` and return them as an array (not copied)"
     arr = np.asarray(values)
     if arr.ndim != 1: raise ValueError(f"`{name}` must be one-dimensional, got shape {arr.shape}")
     if arr.dtype.kind == 'f' and np.isnan(arr).any():
@@ -28,9 +28,20 @@ def _as_codes(name:str, values, n:int|None=None) -> np.ndarray:
     if len(arr) and arr.min() < 0: raise ValueError(f"`{name}` has negative code {int(arr.min())} at row {int(arr.argmin())}")
     if n is not None and len(arr) and arr.max() >= n:
         raise ValueError(f"`{name}` has code {int(arr.max())} at row {int(arr.argmax())}, outside [0, {n})")
-    out = arr.astype(np.int32)
+    return arr
+
+def _as_codes(name:str, values, n:int|None=None) -> np.ndarray:
+    "Checked codes `values` as a read-only int32 copy"
+    out = _check_codes(name, values, n).astype(np.int32)
     out.flags.writeable = False
     return out
+
+def _code_rows(*columns) -> np.ndarray:
+    "Checked code `columns` as the rows of one read-only int32 block"
+    block = np.empty((len(columns), len(columns[0])), np.int32)   # one allocation: NumPy asks for huge pages from 4 MiB
+    for row, values in zip(block, columns): row[...] = values
+    block.flags.writeable = False
+    return block
 
 # %% ../nbs/00_data.ipynb #91cd43e4
 def _keep_rows(task:np.ndarray, worker:np.ndarray, n_tasks:int, n_workers:int, duplicates:str='error') -> np.ndarray|None:
@@ -84,11 +95,11 @@ class Crowd:
         n_tasks = self._size(n_tasks, task_ids, task, 'n_tasks')
         n_workers = self._size(n_workers, worker_ids, worker, 'n_workers')
         n_classes = self._size(n_classes, classes, label, 'n_classes')
-        task, worker, label = (_as_codes(k, v, n) for k, v, n in
+        task, worker, label = (_check_codes(k, v, n) for k, v, n in
                                (('task', task, n_tasks), ('worker', worker, n_workers), ('label', label, n_classes)))
         keep = _keep_rows(task, worker, n_tasks, n_workers, duplicates)
-        if keep is not None: task, worker, label = (_as_codes(k, a[keep]) for k, a in (('task', task), ('worker', worker), ('label', label)))
-        self.task, self.worker, self.label = task, worker, label
+        if keep is not None: task, worker, label = task[keep], worker[keep], label[keep]
+        self.task, self.worker, self.label = _code_rows(task, worker, label)
         self.n_tasks, self.n_workers, self.n_classes, self.name = n_tasks, n_workers, n_classes, name
         self.task_ids, self.worker_ids = _ids(task_ids, n_tasks, 'task_ids'), _ids(worker_ids, n_workers, 'worker_ids')
         self.classes = _ids(classes, n_classes, 'classes')

@@ -103,7 +103,7 @@ class GLAD(Aggregator):
                  alpha_std:float=1., # standard deviation of the prior on each ability
                  log_beta_mean:float=1., # mean of the Gaussian prior on each log inverse difficulty
                  log_beta_std:float=1., # standard deviation of the prior on each log inverse difficulty
-                 chance_corrected:bool=False, # P(right) = sigmoid(alpha * beta - log(K - 1)): ability 0 is chance for any K (same model for K = 2)
+                 chance_corrected:bool=True, # P(right) = sigmoid(alpha * beta - log(K - 1)): ability 0 is chance for any K; False: sigmoid(alpha * beta) (same for K = 2)
                  fit_priors:bool=False, # estimate the class priors (default: keep them uniform, as in the paper)
                  smoothing:float=0.01, # pseudo-count added to each class when estimating priors
                  verbose:bool=False, # show a progress bar

@@ -156,7 +156,8 @@ def estimate_accuracies(crowd:Crowd, # answers, including those on the gold task
 def _agreement(crowd:Crowd, labels:np.ndarray) -> np.ndarray:
     "Share of each worker's answers equal to `labels` of the task (NaN for workers without answers)"
     key = crowd.worker * np.int32(2)   # one count of (worker, agrees) pairs gives both the agreements and the loads
-    key += crowd.label == np.asarray(labels, dtype=crowd.label.dtype)[crowd.task]   # indexing, unlike `take`, keeps 32-bit codes
+    labels = np.asarray(labels).astype(np.min_scalar_type(crowd.n_classes - 1))   # gathered in 8 bits when K <= 256: fresh memory is slow
+    key += crowd.label == labels[crowd.task]
     disagree, agree = count_codes(key, 2 * crowd.n_workers).reshape(-1, 2).T
     load = agree + disagree
     with np.errstate(invalid='ignore'): return agree / np.where(load > 0, load, np.nan)
