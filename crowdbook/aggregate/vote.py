@@ -11,8 +11,8 @@ from ..data import Crowd, as_crowd
 from .core import Aggregator, register, normalize_log
 
 # %% auto #0
-__all__ = ['RULES', 'check_rule', 'rule_weights', 'count_codes', 'rule_scores', 'rule_probas', 'check_priors', 'worker_values',
-           'estimate_accuracies', 'MajorityVote', 'NaiveSoft', 'WeightedMV', 'SoftVote', 'GTX']
+__all__ = ['RULES', 'check_rule', 'rule_weights', 'count_codes', 'cell_codes', 'rule_scores', 'rule_probas', 'check_priors',
+           'worker_values', 'estimate_accuracies', 'MajorityVote', 'NaiveSoft', 'WeightedMV', 'SoftVote', 'GTX']
 
 # %% ../../nbs/11_aggregate.vote.ipynb #4b5be080
 RULES = ('MV', 'WMV', 'SV', 'GTX')
@@ -37,10 +37,17 @@ def rule_weights(rule:str, # one of 'MV', 'WMV', 'SV', 'GTX'
     with np.errstate(divide='ignore'): return np.log(alpha), np.log(wrong) if n_classes > 1 else wrong
 
 def count_codes(codes:np.ndarray, n:int) -> np.ndarray:
-    "Occurrences of each code in `[0, n)`: `np.bincount` without its 64-bit copy of 32-bit codes (fresh memory is slow)"
-    counts = np.zeros(n, np.int64)
-    np.add.at(counts, codes, 1)
+    "Occurrences of each code in `[0, n)`, in 32 bits when they fit: `np.bincount` without its 64-bit copies (fresh memory is slow)"
+    counts = np.zeros(n, np.int32 if len(codes) < 2**31 else np.int64)
+    np.add.at(counts, codes, counts.dtype.type(1))   # an increment of the counts' own type keeps `add.at` on its fast path
     return counts
+
+def cell_codes(task:np.ndarray, label:np.ndarray, n_tasks:int, n_classes:int) -> np.ndarray:
+    "The (task, class) cell of each answer, `task * K + label`, in 32 bits when it fits (one small copy: fresh memory is slow)"
+    cell = np.asarray(task).astype(np.int32 if n_tasks * n_classes < 2**31 else np.int64)
+    cell *= n_classes
+    cell += label
+    return cell
 
 def rule_scores(task, # task code of each answer
                 label, # class code of each answer
@@ -51,9 +58,7 @@ def rule_scores(task, # task code of each answer
                ) -> np.ndarray:
     "Per-task class scores `S` (n_tasks × K): each answer adds `on` to its class and `off` to the others (integer counts for MV)"
     task, label = np.asarray(task), np.asarray(label)
-    cell = task.astype(np.int32 if n_tasks * n_classes < 2**31 else np.int64)   # one small copy: fresh memory is slow
-    cell *= n_classes
-    cell += label
+    cell = cell_codes(task, label, n_tasks, n_classes)
     if np.ndim(on) == 0 and np.ndim(off) == 0:   # the same scores for every answer (MV): count, then scale
         S = count_codes(cell, n_tasks * n_classes).reshape(n_tasks, n_classes)
         if on == 1 and off == 0: return S   # plain vote counts stay integers: no float copy
@@ -153,9 +158,9 @@ def estimate_accuracies(crowd:Crowd, # answers, including those on the gold task
     return pd.Series(acc, index=crowd.worker_ids, name='accuracy').rename_axis('worker')
 
 # %% ../../nbs/11_aggregate.vote.ipynb #ee62b692
-def _agreement(crowd:Crowd, labels:np.ndarray) -> np.ndarray:
-    "Share of each worker's answers equal to `labels` of the task (NaN for workers without answers)"
-    key = crowd.worker * np.int32(2)   # one count of (worker, agrees) pairs gives both the agreements and the loads
+def _agreement(crowd:Crowd, labels:np.ndarray, scratch:np.ndarray|None=None) -> np.ndarray:
+    "Share of each worker's answers equal to `labels` of the task (NaN for workers without answers); `scratch`: an integer array of one entry per answer to reuse"
+    key = np.multiply(crowd.worker, 2, out=scratch, dtype=scratch.dtype if scratch is not None else np.int32)   # (worker, agrees) pairs: agreements and loads in one count
     labels = np.asarray(labels).astype(np.min_scalar_type(crowd.n_classes - 1))   # gathered in 8 bits when K <= 256: fresh memory is slow
     key += crowd.label == labels[crowd.task]
     disagree, agree = count_codes(key, 2 * crowd.n_workers).reshape(-1, 2).T
@@ -181,9 +186,10 @@ class MajorityVote(Aggregator):
     def fit(self, data) -> MajorityVote:
         "Fit on `data`; sets `votes_` (tasks × classes counts), `labels_`, `skills_` (each worker's agreement with `labels_`) and `probas_`"
         self.crowd_ = crowd = as_crowd(data)
-        self.votes_ = rule_scores(crowd.task, crowd.label, 1, 0, crowd.n_tasks, crowd.n_classes)
+        cell = cell_codes(crowd.task, crowd.label, crowd.n_tasks, crowd.n_classes)
+        self.votes_ = count_codes(cell, crowd.n_tasks * crowd.n_classes).reshape(crowd.n_tasks, crowd.n_classes)
         self.labels_ = self._hard_labels(self.votes_)   # counts rank the classes as their shares do
-        self.skills_ = _agreement(crowd, self.labels_)
+        self.skills_ = _agreement(crowd, self.labels_, scratch=cell)   # the cell codes' memory, no longer needed
         self.__dict__.pop('probas_', None)   # forget the shares of a previous fit
         return self
 
