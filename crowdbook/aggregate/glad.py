@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from ..data import Crowd
 from .core import Aggregator, normalize_log, run_em, register
+from .vote import cell_codes
 
 # %% auto #0
 __all__ = ['log_sigmoid', 'glad_posteriors', 'glad_m_step', 'GLAD']
@@ -29,6 +30,7 @@ def glad_posteriors(crowd:Crowd, # the answers
                     betas:np.ndarray, # inverse difficulty $\beta_i > 0$ of each task
                     log_priors:np.ndarray|None=None, # log class priors (default: uniform)
                     offset:float=0., # constant subtracted from every logit ($\log(K-1)$: abilities relative to chance)
+                    cells:np.ndarray|None=None, # `cell_codes` of the answers, when the caller holds them (EM reuses them)
                    ) -> tuple[np.ndarray, float]:
     "GLAD's E-step: posterior over the true class of each task (tasks × K) and the log marginal likelihood"
     K, T = crowd.n_classes, crowd.n_tasks
@@ -36,7 +38,8 @@ def glad_posteriors(crowd:Crowd, # the answers
     if K == 1: return np.ones((T, 1)), 0.
     x = _answer_logits(crowd, skills, betas, offset)
     shared = np.bincount(crowd.task, _log_wrong(x, K), minlength=T)
-    chosen = np.bincount(crowd.task.astype(np.int64) * K + crowd.label, x + np.log(K - 1), minlength=T * K).reshape(T, K)
+    if cells is None: cells = cell_codes(crowd.task, crowd.label, T, K)
+    chosen = np.bincount(cells, x + np.log(K - 1), minlength=T * K).reshape(T, K)
     probas, lse = normalize_log(shared[:, None] + chosen + log_priors)
     return probas, float(lse.sum())
 
@@ -124,18 +127,18 @@ class GLAD(Aggregator):
         W, T, K = crowd.n_workers, crowd.n_tasks, crowd.n_classes
         prior = ((self.alpha_mean, self.alpha_std), (self.log_beta_mean, self.log_beta_std))
         a, u, log_rho = np.full(W, float(self.alpha_mean)), np.full(T, float(self.log_beta_mean)), np.full(K, -np.log(K))
-        code = crowd.task.astype(np.int64) * K + crowd.label
+        cells = cell_codes(crowd.task, crowd.label, T, K)
         offset = np.log(K - 1) if self.chance_corrected and K > 1 else 0.
         def step(state):
             a, u, log_rho = state
-            probas, loglik = glad_posteriors(crowd, a, np.exp(u), log_rho, offset)
-            new_a, new_u = glad_m_step(crowd, a, u, probas.ravel()[code], prior, self.m_iter, offset)
+            probas, loglik = glad_posteriors(crowd, a, np.exp(u), log_rho, offset, cells)
+            new_a, new_u = glad_m_step(crowd, a, u, probas.ravel()[cells], prior, self.m_iter, offset)
             if self.fit_priors: log_rho = np.log((probas.sum(0) + self.smoothing) / (T + K * self.smoothing))
             return (new_a, new_u, log_rho), loglik + self._log_param_prior(a, u)
         if K == 1: state, history, ok = (a, u, log_rho), [0.], True
         else: state, history, ok = run_em(step, (a, u, log_rho), self.max_iter, self.tol, self.verbose, name='GLAD')
         a, u, log_rho = state
-        probas, _ = glad_posteriors(crowd, a, np.exp(u), log_rho, offset)
+        probas, _ = glad_posteriors(crowd, a, np.exp(u), log_rho, offset, cells)
         self.skills_, self.betas_, self.difficulties_ = a, np.exp(u), np.exp(-u)
         self.priors_, self.loglik_, self.n_iter_, self.converged_ = np.exp(log_rho), np.array(history), len(history), ok
         return probas

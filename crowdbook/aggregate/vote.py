@@ -160,7 +160,7 @@ def estimate_accuracies(crowd:Crowd, # answers, including those on the gold task
 # %% ../../nbs/11_aggregate.vote.ipynb #ee62b692
 def _agreement(crowd:Crowd, labels:np.ndarray, scratch:np.ndarray|None=None) -> np.ndarray:
     "Share of each worker's answers equal to `labels` of the task (NaN for workers without answers); `scratch`: an integer array of one entry per answer to reuse"
-    key = np.multiply(crowd.worker, 2, out=scratch, dtype=scratch.dtype if scratch is not None else np.int32)   # (worker, agrees) pairs: agreements and loads in one count
+    key = np.multiply(crowd.worker, np.int32(2), out=scratch)   # (worker, agrees) pairs: agreements and loads in one count
     labels = np.asarray(labels).astype(np.min_scalar_type(crowd.n_classes - 1))   # gathered in 8 bits when K <= 256: fresh memory is slow
     key += crowd.label == labels[crowd.task]
     disagree, agree = count_codes(key, 2 * crowd.n_workers).reshape(-1, 2).T
