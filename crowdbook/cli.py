@@ -4,17 +4,33 @@
 
 # %% ../nbs/90_cli.ipynb #0a0eeba2
 from __future__ import annotations
-import argparse, importlib, json, pkgutil, sys
+import argparse, contextlib, importlib, math, os, pkgutil, sys, warnings
 from pathlib import Path
 import numpy as np
+from .files import OutputError, TooLargeError, npy_writer, output_folder, output_path, read_npy, safe_stem, write_files
 
 # %% auto #0
-__all__ = ['CLIError', 'cmd_simulate', 'cmd_datasets', 'cmd_aggregate', 'make_parser', 'main']
+__all__ = ['positive_int', 'count', 'fraction', 'CLIError', 'cmd_simulate', 'cmd_datasets', 'cmd_aggregate', 'make_parser',
+           'main']
 
 # %% ../nbs/90_cli.ipynb #28bef30b
 class CLIError(Exception):
     "An error reported to the user as `crowdbook: error: ...` with exit code `code`"
     def __init__(self, msg:str, code:int=1): super().__init__(msg); self.code = code
+
+def _number(kind:str, low=None, high=None, low_open:bool=False):
+    "An argparse type: a finite int or float (`kind`) in [low, high] (`(low, high]` with `low_open`)"
+    def parse(text:str):
+        try: value = int(text) if kind == 'int' else float(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind == 'int' else 'a number'}") from None
+        if not math.isfinite(value): raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if low is not None and (value <= low if low_open else value < low) or high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {'(' if low_open else '['}{low}, {'∞)' if high is None else f'{high}]'}")
+        return value
+    parse.__name__ = kind   # argparse names the type in its message
+    return parse
+
+positive_int, count, fraction = _number('int', 1), _number('int', 0), _number('float', 0, 1)
 
 def _import_all(package:str) -> None:
     "Import every module of `package` so that its strategies register themselves"
@@ -27,26 +43,28 @@ def cmd_simulate(args) -> int:
     sim = simulate(args.strategy, n_tasks=args.n_task, n_workers=args.n_worker, n_classes=args.n_classes,
                    feedback=args.feedback, ratio=args.ratio, ratio_diff=args.ratio_diff, random=args.random,
                    imbalance_votes=args.imbalance_votes, workerload=args.workerload, seed=args.seed)
+    existing = {p.name for p in Path(args.folder).glob('*') if p.is_file()}
     folder = sim.save(args.folder)
-    print(f"{sim.crowd} written to {folder}: " + ', '.join(sorted(p.name for p in folder.iterdir() if p.is_file())))
+    written = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith('.'))
+    print(f"{sim.crowd} written to {folder}: " + ', '.join(f"{n} (replaced)" if n in existing else n for n in written))
     return 0
 
 def _add_simulate(sub):
     p = sub.add_parser('simulate', help='simulate a crowd and write answers.json, metadata.json, ground_truth.npy, matrices.npy',
                        description='Simulate a crowd in one of the peerannot paper settings and write it as peerannot files.')
-    p.add_argument('--n-worker', type=int, default=30, help='number of workers (default 30)')
-    p.add_argument('--n-task', type=int, default=200, help='number of tasks (default 200)')
-    p.add_argument('--n-classes', '-K', type=int, default=5, help='number of classes (default 5)')
+    p.add_argument('--n-worker', type=positive_int, default=30, help='number of workers (default 30)')
+    p.add_argument('--n-task', type=positive_int, default=200, help='number of tasks (default 200)')
+    p.add_argument('--n-classes', '-K', type=_number('int', 2), default=5, help='number of classes (default 5)')
     p.add_argument('--strategy', '-s', default='independent-confusion',
                    choices=['independent-confusion', 'hammer-spammer', 'student-teacher', 'discrete-difficulty'],
                    help='worker simulation setting (default independent-confusion)')
-    p.add_argument('--feedback', '-fb', type=int, default=None, help='answers per task (default: every worker)')
-    p.add_argument('--ratio', '-r', type=float, default=0.1, help='share of spammers / students / good workers (default 0.1)')
-    p.add_argument('--ratio-diff', type=float, default=1.0, help='P(easy)/P(hard) for discrete-difficulty (default 1)')
-    p.add_argument('--random', type=float, default=0.0, help='probability that a task is impossible (discrete-difficulty)')
-    p.add_argument('--workerload', '-wl', type=int, default=None, help='maximum number of tasks per worker')
+    p.add_argument('--feedback', '-fb', type=positive_int, default=None, help='answers per task (default: every worker)')
+    p.add_argument('--ratio', '-r', type=fraction, default=0.1, help='share of spammers / students / good workers (default 0.1)')
+    p.add_argument('--ratio-diff', type=_number('float', 0), default=1.0, help='P(easy)/P(hard) for discrete-difficulty (default 1)')
+    p.add_argument('--random', type=fraction, default=0.0, help='probability that a task is impossible (discrete-difficulty)')
+    p.add_argument('--workerload', '-wl', type=positive_int, default=None, help='maximum number of tasks per worker')
     p.add_argument('--imbalance-votes', action='store_true', help='draw the number of answers per task uniformly in 1..feedback')
-    p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    p.add_argument('--seed', type=count, default=0, help='random seed (default 0)')
     p.add_argument('--folder', type=Path, default=Path('simulation'), help='output folder (default ./simulation)')
     p.set_defaults(func=cmd_simulate)
 
@@ -59,9 +77,8 @@ def cmd_datasets(args) -> int:
     data = load(args.name, args.path)
     print(data.crowd.summary(data.truth).to_string())
     if args.folder is not None:
-        folder = data.crowd.to_peerannot(args.folder)
-        np.save(folder / 'ground_truth.npy', data.truth)
-        print(f"written to {folder}")
+        write_files({**data.crowd.peerannot_files(args.folder), output_path(args.folder, 'ground_truth.npy'): npy_writer(data.truth)})
+        print(f"written to {args.folder}")
     return 0
 
 def _add_datasets(sub):
@@ -73,6 +90,20 @@ def _add_datasets(sub):
     p.set_defaults(func=cmd_datasets)
 
 # %% ../nbs/90_cli.ipynb #b3506684
+def _read_truth(path:Path, crowd) -> np.ndarray:
+    "True class codes from `ground_truth.npy`: one per task, in [0, K), or -1 where unknown"
+    truth = read_npy(path, 'true labels')
+    if truth.shape != (crowd.n_tasks,):
+        raise ValueError(f"{path} has shape {truth.shape}, but the crowd has {crowd.n_tasks:,} tasks: one true label per task is needed")
+    if truth.dtype.kind == 'f':
+        bad = ~np.isfinite(truth) | (truth != np.round(truth))
+        if bad.any(): raise ValueError(f"{path} holds {int(bad.sum()):,} value(s) that are not class codes (NaN, infinite or fractional), first at task code {int(bad.argmax())}")
+        truth = truth.astype(np.int64)
+    elif truth.dtype.kind not in 'iu': raise ValueError(f"{path} must hold integer class codes, got dtype {truth.dtype}")
+    bad = (truth < -1) | (truth >= crowd.n_classes)
+    if bad.any(): raise ValueError(f"{path} has label {truth[bad][0]} at task code {int(bad.argmax())}, outside [0, {crowd.n_classes}) (or -1: unknown)")
+    return truth
+
 def _load_source(source:str, path=None):
     "A crowd and its truth (or None) from a peerannot folder or a dataset name; and the folder, if any"
     from crowdbook.data import Crowd
@@ -82,54 +113,78 @@ def _load_source(source:str, path=None):
         crowd = Crowd.from_peerannot(p)
         folder = p if p.is_dir() else p.parent
         gt = folder / 'ground_truth.npy'
-        return crowd, (np.load(gt) if gt.exists() else None), folder
+        return crowd, (_read_truth(gt, crowd) if gt.exists() else None), folder
     if source.lower() in LOADERS:
         crowd, truth = load(source, path)
         return crowd, truth, None
     raise CLIError(f"{source!r} is neither a folder with answers.json nor a dataset name ({', '.join(LOADERS)})")
 
-def _accuracy(labels:np.ndarray, truth:np.ndarray, crowd) -> float:
-    "Accuracy of `labels` against `truth` over the tasks that received answers"
-    if len(truth) != crowd.n_tasks: raise CLIError(f"ground truth has {len(truth)} labels but the crowd has {crowd.n_tasks} tasks")
-    answered = crowd.feedback_effort() > 0
-    return float((labels[answered] == truth[answered]).mean())
+def _accuracy(labels:np.ndarray, truth:np.ndarray, crowd) -> float|None:
+    "Accuracy of `labels` against `truth` over the tasks that received answers and whose truth is known"
+    scored = (crowd.feedback_effort() > 0) & (truth >= 0)
+    return float((labels[scored] == truth[scored]).mean()) if scored.any() else None
 
 def _read_values(path:Path, what:str):
     "Per-code values from a `.npy` file, or an {id: value} mapping from a `.json` file"
     from crowdbook.data import _read_json
-    if path.suffix == '.npy': return np.load(path)
+    if path.suffix == '.npy': return read_npy(path, what)
     if path.suffix == '.json':
         values = _read_json(path)
         if not isinstance(values, dict): raise CLIError(f"{path} must hold a JSON object {{id: {what}}}")
         return {(int(k) if k.isdigit() else k): v for k, v in values.items()}
     raise CLIError(f"{path}: {what} must be given as a .npy array (one value per code) or a .json object {{id: {what}}}")
 
-def _strategy_kwargs(spec:str, args) -> dict:
-    "The worker accuracies or gold labels a strategy accepts, read from the files named on the command line"
-    import inspect
-    from crowdbook.aggregate.core import AGGREGATORS, parse_strategy
-    cls = AGGREGATORS.get(parse_strategy(spec)[0])
-    params = inspect.signature(cls.__init__).parameters if cls is not None else {}
-    given = {'accuracies': args.accuracies, 'gold': args.gold}
-    return {k: _read_values(v, 'accuracy' if k == 'accuracies' else 'label') for k, v in given.items() if v is not None and k in params}
+def _strategy_stem(spec:str) -> str:
+    "A strategy as it appears in file names: 'DSWC[L=5]' -> 'dswc_l_5'"
+    return safe_stem(spec.lower().replace(' ', ''))
 
-def cmd_aggregate(args) -> int:
+def _strategies(specs:list[str]) -> dict:
+    "The aggregator class of each strategy string, its name, parameters and file name checked before any work (exit code 2 or 3)"
     from crowdbook.aggregate.core import get_aggregator
     _import_all('crowdbook.aggregate')
+    try: classes = {spec: type(get_aggregator(spec)) for spec in specs}
+    except ValueError as e: raise CLIError(str(e), code=3 if 'unknown strategy' in str(e) else 2) from None
+    seen = {}
+    for spec in classes:
+        if _strategy_stem(spec) in seen:
+            raise CLIError(f"strategies {seen[_strategy_stem(spec)]!r} and {spec!r} would both write labels_<dataset>_{_strategy_stem(spec)}.npy", code=2)
+        seen[_strategy_stem(spec)] = spec
+    return classes
+
+def _strategy_kwargs(cls, args) -> dict:
+    "The worker accuracies or gold labels a strategy accepts, read from the files named on the command line"
+    import inspect
+    given = {'accuracies': args.accuracies, 'gold': args.gold}
+    return {k: _read_values(v, 'accuracy' if k == 'accuracies' else 'label') for k, v in given.items()
+            if v is not None and k in inspect.signature(cls.__init__).parameters}
+
+def _label_files(specs:list[str], crowd, args, folder) -> dict:
+    "The file each strategy writes: `labels_<dataset>_<strategy>[_hard].npy` under --out or FOLDER/labels (None: no file)"
+    if args.out is None and folder is None: return dict.fromkeys(specs)
+    out = output_folder(args.out) if args.out is not None else output_folder(folder, 'labels')
+    return {spec: output_path(out, f"labels_{safe_stem(crowd.name)}_{_strategy_stem(spec)}{'_hard' if args.hard else ''}.npy")
+            for spec in specs}
+
+def cmd_aggregate(args) -> int:
+    "Check every strategy and file, fit them all, then write every label file whole"
+    from crowdbook.aggregate.core import get_aggregator
+    kwargs = {spec: _strategy_kwargs(cls, args) for spec, cls in _strategies(args.strategy).items()}
     crowd, truth, folder = _load_source(args.source, args.path)
-    out = args.out if args.out is not None else (folder / 'labels' if folder is not None else None)
-    for spec in args.strategy:
-        try: agg = get_aggregator(spec, **_strategy_kwargs(spec, args))
-        except ValueError as e: raise CLIError(str(e), code=3 if 'unknown strategy' in str(e) else 1) from None
-        agg.fit(crowd)
+    files = _label_files(args.strategy, crowd, args, folder)
+    unanswered = int((crowd.feedback_effort() == 0).sum())
+    lines, writers = {}, {}
+    for spec, extra in kwargs.items():
+        agg = get_aggregator(spec, **extra).fit(crowd)
         line = f"{spec}: {crowd.n_tasks:,} tasks aggregated"
-        if truth is not None: line += f", accuracy {_accuracy(agg.labels_, truth, crowd):.4f}"
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            fname = out / f"labels_{crowd.name}_{spec.lower().replace(' ', '')}.npy"
-            np.save(fname, agg.labels_ if args.hard else agg.probas_)
-            line += f" -> {fname}"
-        print(line)
+        acc = _accuracy(agg.labels_, truth, crowd) if truth is not None else None
+        if acc is not None: line += f", accuracy {acc:.4f}"
+        if args.hard and unanswered: line += f" ({unanswered:,} tasks without answers get the class the strategy's prior favours)"
+        if files[spec] is not None:
+            writers[files[spec]] = npy_writer(agg.labels_ if args.hard else agg.probas_)
+            line += f" -> {files[spec]}"
+        lines[spec] = line
+    replaced = set(write_files(writers))
+    for spec, line in lines.items(): print(line + (' (replaced the previous file)' if files[spec] in replaced else ''))
     return 0
 
 def _add_aggregate(sub):
@@ -139,7 +194,7 @@ def _add_aggregate(sub):
     p.add_argument('--strategy', '-s', action='append', required=True,
                    help='strategy name, repeatable: MV, NaiveSoft, DS, GLAD, "DSWC[L=5]", ...')
     p.add_argument('--out', '-o', type=Path, default=None, help='folder for the label files (default FOLDER/labels)')
-    p.add_argument('--hard', action='store_true', help='save hard labels instead of tasks x classes probabilities')
+    p.add_argument('--hard', action='store_true', help='save hard labels (labels_<dataset>_<strategy>_hard.npy) instead of tasks x classes probabilities')
     p.add_argument('--accuracies', type=Path, default=None,
                    help='worker accuracies for GTX, WMV, SV: .npy (one per worker code) or .json {worker: accuracy}')
     p.add_argument('--gold', type=Path, default=None,
@@ -162,10 +217,10 @@ def _add_training(p, n_epochs:int, batch_size:int):
     "The options of a verb that trains a network: backbone, schedule, seed and device"
     p.add_argument('--model', '-m', default=None, help='backbone: resnet18 (default for images), mlp (default for features), '
                    'resnet34 or any torchvision / timm name')
-    p.add_argument('--n-epochs', type=int, default=n_epochs, help=f'training epochs (default {n_epochs})')
-    p.add_argument('--lr', type=float, default=1e-3, help='one-cycle maximum learning rate (default 1e-3)')
-    p.add_argument('--batch-size', type=int, default=batch_size, help=f'batch size (default {batch_size})')
-    p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    p.add_argument('--n-epochs', type=positive_int, default=n_epochs, help=f'training epochs (default {n_epochs})')
+    p.add_argument('--lr', type=_number('float', 0, low_open=True), default=1e-3, help='one-cycle maximum learning rate (default 1e-3)')
+    p.add_argument('--batch-size', type=positive_int, default=batch_size, help=f'batch size (default {batch_size})')
+    p.add_argument('--seed', type=count, default=0, help='random seed (default 0)')
     p.add_argument('--device', default=None, help='cpu or cuda (default: the GPU when there is one)')
 
 def _add_frames(sub):
@@ -173,12 +228,12 @@ def _add_frames(sub):
                        description='Identification scores: entropy, GLAD difficulty, WAUM, trace_confusion, spam_score, ...')
     p.add_argument('source', help='peerannot folder or dataset name')
     p.add_argument('--strategy', '-s', action='append', required=True, help='score name, repeatable')
-    p.add_argument('--n-classes', '-K', type=int, default=None, help='number of classes (default: from metadata)')
+    p.add_argument('--n-classes', '-K', type=positive_int, default=None, help='number of classes (default: from metadata)')
     p.add_argument('--out', '-o', type=Path, default=None, help='output folder (default FOLDER/identification)')
     p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')
     waum = p.add_argument_group('WAUM', 'training of the classifier whose margins the WAUM averages')
     _add_training(waum, n_epochs=10, batch_size=128)
-    waum.add_argument('--alpha', type=float, default=0.01, help='share of lowest-WAUM tasks to flag (default 0.01)')
+    waum.add_argument('--alpha', type=fraction, default=0.01, help='share of lowest-WAUM tasks to flag (default 0.01)')
     p.set_defaults(func=lambda a: _dispatch('crowdbook.identify', 'cli_identify', a))
     for verb, help_ in (('train', 'train a classifier on aggregated (hard or soft) labels'),
                         ('aggregate-deep', 'train an end-to-end crowd model (CrowdLayer, CoNAL, ...)')):
@@ -188,9 +243,9 @@ def _add_frames(sub):
                        'train: an aggregation strategy whose labels to train on, e.g. DS')
         p.add_argument('--labels', type=Path, default=None, help='train: a .npy file of hard or soft labels to train on')
         p.add_argument('--output-name', '-o', default=None, help='name of the model and results files')
-        p.add_argument('--n-classes', '-K', type=int, default=None, help='number of classes')
+        p.add_argument('--n-classes', '-K', type=positive_int, default=None, help='number of classes')
         _add_training(p, n_epochs=20, batch_size=256)
-        p.add_argument('--img-size', type=int, default=None, help='resize the images to this size (default: as they are)')
+        p.add_argument('--img-size', type=positive_int, default=None, help='resize the images to this size (default: as they are)')
         p.add_argument('--out', type=Path, default=None, help='folder for models/, results/ and labels/ (default: FOLDER)')
         p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')
         p.set_defaults(func=lambda a, v=verb: _dispatch('crowdbook.deep', 'cli_' + v.replace('-', '_'), a))
@@ -206,11 +261,31 @@ def make_parser() -> argparse.ArgumentParser:
     for add in (_add_simulate, _add_datasets, _add_aggregate, _add_frames): add(sub)
     return parser
 
+@contextlib.contextmanager
+def _warnings_as_lines():
+    "Show each warning as one line `crowdbook: warning: ...` on stderr, without the file and source line"
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, category, *_, **__: print(
+            f"crowdbook: warning: {' '.join(str(message).split())}", file=sys.stderr)
+        yield
+
+def _failure(e:BaseException) -> tuple[int, str]:
+    "The exit code and message of an exception that ends a verb (see the table of exit codes)"
+    if isinstance(e, CLIError): return e.code, str(e)
+    if isinstance(e, OutputError): return 4, str(e)
+    if isinstance(e, (TooLargeError, MemoryError)): return 5, str(e) or 'out of memory'
+    if isinstance(e, (ValueError, OSError)): return 1, str(e)   # bad input; writes raise OutputError
+    if isinstance(e, KeyboardInterrupt): return 130, 'interrupted'
+    return 70, (f"internal error ({type(e).__name__}: {e}); please report it with the command that caused it "
+                "(CROWDBOOK_DEBUG=1 shows the traceback)")
+
 def main(argv:list[str]|None=None) -> int:
     "Run the `crowdbook` command; return its exit code"
-    args = make_parser().parse_args(argv)
-    try: return args.func(args)
-    except CLIError as e: code, msg = e.code, str(e)
-    except (ValueError, FileNotFoundError) as e: code, msg = 1, str(e)
-    print(f"crowdbook: error: {msg}", file=sys.stderr)
+    args = make_parser().parse_args(argv)   # a bad command line exits here with code 2 and argparse's usage message
+    try:
+        with _warnings_as_lines(): return args.func(args)
+    except (Exception, KeyboardInterrupt) as e:
+        if os.environ.get('CROWDBOOK_DEBUG') and not isinstance(e, KeyboardInterrupt): raise
+        code, msg = _failure(e)
+    print(f"crowdbook: error: {' '.join(msg.split())}", file=sys.stderr)
     return code

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from fastcore.basics import patch
+from pandas.api.types import infer_dtype
+from .files import TooLargeError, check_memory, json_writer, output_path, read_bytes, write_files
 
 # %% auto #0
-__all__ = ['Crowd', 'as_crowd']
+__all__ = ['MAX_CODES', 'Crowd', 'as_crowd']
 
 # %% ../nbs/00_data.ipynb #d84bebef
 def _check_codes(name:str, values, n:int|None=None) -> np.ndarray:
@@ -66,10 +68,32 @@ def _keep_rows(task:np.ndarray, worker:np.ndarray, n_tasks:int, n_workers:int, d
     return np.sort(order[np.r_[~repeats, True]])   # the last row of each run of equal keys
 
 # %% ../nbs/00_data.ipynb #c6898981
+MAX_CODES = 2**31 - 1   # codes are stored in 32 bits
+
+def _check_size(n, name:str) -> int:
+    "`n` as a number of tasks, workers or classes: a positive integer that 32-bit codes can hold"
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise ValueError(f"`{name}` must be a positive integer, got {n!r}")
+    if n < 1: raise ValueError(f"`{name}` must be at least 1, got {n}")
+    if n > MAX_CODES: raise TooLargeError(f"`{name}` would be {n:,}, more than the {MAX_CODES:,} codes a Crowd holds; "
+                                         "are these ids rather than codes?")
+    return int(n)
+
+def _one_type(values, name:str) -> None:
+    "Refuse ids or labels that mix kinds of value: 1, '1', 1.0 and True would be merged or told apart silently"
+    kind = infer_dtype(values, skipna=False)
+    if kind.startswith('mixed'):
+        values = pd.Series(np.asarray(values, dtype=object))
+        first = values[~values.map(type).duplicated()]   # the first value of each type (error path only)
+        seen = {type(v).__name__: v for v in first}
+        raise ValueError(f"`{name}` mixes values of different types ({', '.join(f'{t} {v!r}' for t, v in seen.items())}): "
+                         "ids and labels must all be integers or all be strings")
+
 def _ids(ids, n:int, name:str) -> pd.Index:
     "Original ids of `n` codes as a `pd.Index` (default: `0..n-1`)"
     if ids is None: return pd.RangeIndex(n)
     ids = pd.Index(ids)
+    _one_type(ids, name)
     if len(ids) != n: raise ValueError(f"`{name}` has {len(ids)} entries but there are {n} codes")
     if not ids.is_unique: raise ValueError(f"`{name}` has repeated entries: {ids[ids.duplicated()][:3].tolist()}")
     return ids
@@ -95,6 +119,8 @@ class Crowd:
         n_tasks = self._size(n_tasks, task_ids, task, 'n_tasks')
         n_workers = self._size(n_workers, worker_ids, worker, 'n_workers')
         n_classes = self._size(n_classes, classes, label, 'n_classes')
+        check_memory(32 * n_tasks * n_classes + 16 * (n_tasks + n_workers),   # an aggregator holds a few tasks × classes arrays
+                     f"a crowd of {n_tasks:,} tasks and {n_classes:,} classes (its tasks × classes arrays)")
         task, worker, label = (_check_codes(k, v, n) for k, v, n in
                                (('task', task, n_tasks), ('worker', worker, n_workers), ('label', label, n_classes)))
         keep = _keep_rows(task, worker, n_tasks, n_workers, duplicates)
@@ -108,12 +134,10 @@ class Crowd:
     @staticmethod
     def _size(n, ids, codes, name):
         "`n` if given, else the length of `ids`, else the largest code + 1"
-        if n is not None:
-            if n < 1: raise ValueError(f"`{name}` must be at least 1, got {n}")
-            return int(n)
-        if ids is not None: return len(ids)
+        if n is not None: return _check_size(n, name)
+        if ids is not None: return _check_size(len(ids), name) if len(ids) else 0
         codes = np.asarray(codes)
-        return int(codes.max()) + 1 if codes.dtype.kind in 'iu' else 0
+        return _check_size(int(codes.max()) + 1, name) if codes.dtype.kind in 'iu' and codes.max() >= 0 else 0
 
     @property
     def n_answers(self) -> int: return len(self.task)
@@ -192,6 +216,7 @@ def subset(self:Crowd, tasks) -> Crowd:
 # %% ../nbs/00_data.ipynb #ad246e7b
 def _factorize(values:pd.Series) -> tuple[np.ndarray, pd.Index]:
     "Codes and sorted unique values (order of appearance when values cannot be sorted)"
+    _one_type(values, str(values.name))
     ints = values.to_numpy() if values.dtype.kind in 'iu' else None
     if ints is not None and ints.dtype.kind in 'iu' and len(ints) and 0 <= ints.min() and ints.max() < 4 * len(ints):
         present = np.zeros(int(ints.max()) + 1, bool)
@@ -209,13 +234,14 @@ def _label_codes(labels:pd.Series, classes=None) -> tuple[np.ndarray, pd.Index]:
         if (codes < 0).any():
             raise ValueError(f"unknown label(s) {pd.unique(labels[codes < 0])[:5].tolist()}, not in classes {classes.tolist()}")
         return codes, classes
+    _one_type(labels, 'label')
     kind = labels.dtype.kind
     if kind == 'b' or kind == 'f':
         raise ValueError(f"labels have dtype {labels.dtype}; class labels must be integers or names "
                          "(cast with `df.label.astype(int)` or pass `classes=`)")
     if kind in 'iu':
         if labels.min() < 0: raise ValueError(f"negative label {labels.min()}: integer labels are class codes in [0, n_classes)")
-        return labels.to_numpy(), pd.RangeIndex(int(labels.max()) + 1)
+        return labels.to_numpy(), pd.RangeIndex(_check_size(int(labels.max()) + 1, 'n_classes'))
     codes, uniq = _factorize(labels)
     return codes, uniq
 
@@ -248,12 +274,13 @@ def _no_duplicate_keys(pairs):
     return dict(pairs)
 
 def _read_json(path:Path) -> dict:
-    "Parse a JSON file, refusing duplicate keys and naming the file on error"
-    try: text = Path(path).read_text(encoding='utf-8')
-    except FileNotFoundError: raise FileNotFoundError(f"{path} does not exist") from None
+    "Parse a JSON file (a regular file of bounded size), refusing duplicate keys and naming the file on error"
+    try: text = read_bytes(path, 'JSON file').decode('utf-8')
+    except UnicodeDecodeError as e: raise ValueError(f"{path} is not UTF-8 text (byte {e.start}); is it a JSON file?") from None
     try: return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); is the file truncated?") from None
+    except RecursionError: raise ValueError(f"{path} nests its JSON too deeply to be a crowd's answers") from None
     except ValueError as e: raise ValueError(f"{path}: {e}") from None
 
 def _int_keys(keys:list) -> bool:
@@ -262,9 +289,10 @@ def _int_keys(keys:list) -> bool:
 
 def _key_codes(keys:list, n:int|None, what:str) -> tuple[np.ndarray, pd.Index|None, int]:
     "Codes, ids and size for task or worker keys: integer keys are their own codes, others are coded in order"
-    if _int_keys(pd.unique(np.asarray(keys, dtype=object)).tolist()):
+    unique = pd.unique(np.asarray(keys, dtype=object)).tolist()
+    if _int_keys(unique):
+        need = _check_size(max(int(k) for k in unique) + 1, what)
         codes = np.array([int(k) for k in keys], dtype=np.int64)
-        need = int(codes.max()) + 1 if len(codes) else 0
         if n is not None and n < need: raise ValueError(f"metadata says {what}={n} but answers.json has key {need - 1}")
         return codes, None, n if n is not None else need
     codes, uniq = pd.factorize(pd.Series(keys, dtype=object), sort=False)
@@ -274,11 +302,21 @@ def _key_codes(keys:list, n:int|None, what:str) -> tuple[np.ndarray, pd.Index|No
 # %% ../nbs/00_data.ipynb #a41ed581
 _META_TASKS = ('n_task', 'n_tasks')
 
+def _checked_metadata(metadata:dict) -> dict:
+    "The metadata with its sizes checked to be positive integers and its lists to be lists"
+    for key in ('n_workers', 'n_classes') + _META_TASKS:
+        if metadata.get(key) is not None: _check_size(metadata[key], f"metadata {key!r}")
+    for key in ('classes', 'task_ids', 'worker_ids'):
+        if metadata.get(key) is not None and not isinstance(metadata[key], list):
+            raise ValueError(f"metadata {key!r} must be a list, got {type(metadata[key]).__name__}")
+    if not isinstance(metadata.get('name', ''), str): raise ValueError(f"metadata 'name' must be a string, got {metadata['name']!r}")
+    return metadata
+
 def _key_ids(ids:pd.Index, answered:np.ndarray) -> pd.Index:
-    "Ids as written to answers.json: the ids where a reader gets them back, else the codes (the ids go to the metadata)"
-    as_str = ids.astype(str)
-    if as_str.equals(pd.RangeIndex(len(ids)).astype(str)): return ids   # integer keys are read as codes
-    if not _int_keys(as_str.tolist()) and answered.all(): return ids     # other keys are coded as they appear
+    "Ids as written to answers.json: the ids where a reader gets them back as they are, else the codes (the ids go to the metadata)"
+    if ids.dtype.kind in 'iu' and ids.equals(pd.RangeIndex(len(ids))): return ids   # integer keys are read as codes
+    strings = infer_dtype(ids, skipna=False) == 'string'
+    if strings and answered.all() and not _int_keys(ids.tolist()): return ids   # other keys are coded as they appear
     return pd.RangeIndex(len(ids))
 
 def _written_ids(crowd) -> dict:
@@ -297,7 +335,8 @@ def _listed_ids(metadata:dict, key:str, n:int, ids):
 @patch(cls_method=True)
 def from_answers(cls:Crowd, answers:dict, metadata:dict|None=None, duplicates:str='error') -> Crowd:
     "A `Crowd` from peerannot's `{task: {worker: label}}` dict and optional metadata dict"
-    metadata = dict(metadata or {})
+    if metadata is not None and not isinstance(metadata, dict): raise ValueError(f"metadata must be a JSON object, got {type(metadata).__name__}")
+    metadata = _checked_metadata(dict(metadata or {}))
     if not isinstance(answers, dict): raise ValueError(f"answers must map task -> {{worker: label}}, got {type(answers).__name__}")
     bad = next((t for t, v in answers.items() if not isinstance(v, dict)), None)
     if bad is not None: raise ValueError(f"answers must map task -> {{worker: label}}; task {bad!r} maps to {type(answers[bad]).__name__}")
@@ -313,6 +352,8 @@ def from_answers(cls:Crowd, answers:dict, metadata:dict|None=None, duplicates:st
     worker, worker_ids, n_workers = _key_codes(workers, metadata.get('n_workers'), 'n_workers')
     task_ids = _listed_ids(metadata, 'task_ids', n_tasks, task_ids)
     worker_ids = _listed_ids(metadata, 'worker_ids', n_workers, worker_ids)
+    if min(labels) < 0: raise ValueError(f"negative label {min(labels)}: labels are class codes in [0, n_classes)")
+    _check_size(max(labels) + 1, 'n_classes')
     label = np.array(labels, dtype=np.int64)
     n_classes, classes = metadata.get('n_classes'), metadata.get('classes')
     if n_classes is not None and label.max() >= n_classes:
@@ -353,16 +394,23 @@ def from_peerannot(cls:Crowd, path, metadata=None, duplicates:str='error') -> Cr
     metadata = Path(metadata) if metadata is not None else answers_path.parent / 'metadata.json'
     meta = _read_json(metadata) if metadata.exists() else {}
     if not isinstance(meta, dict): raise ValueError(f"{metadata} must hold a JSON object, got {type(meta).__name__}")
-    try: return cls.from_answers(_read_json(answers_path), meta, duplicates=duplicates)
-    except ValueError as e: raise ValueError(f"{answers_path}: {e}") from None
+    try: meta = _checked_metadata(meta)
+    except ValueError as e: raise type(e)(f"{metadata}: {e}") from None   # the same kind of error, naming the file
+    answers = _read_json(answers_path)
+    try: return cls.from_answers(answers, meta, duplicates=duplicates)
+    except ValueError as e: raise type(e)(f"{answers_path}: {e}") from None
 
 @patch
 def to_peerannot(self:Crowd, folder) -> Path:
-    "Write `answers.json` and `metadata.json` into `folder` (created if needed); return the folder"
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    for fname, obj in (('answers.json', self.to_answers()), ('metadata.json', self.to_metadata())):
-        (folder / fname).write_text(json.dumps(obj, indent=2) + '\n', encoding='utf-8')
-    return folder
+    "Write `answers.json` and `metadata.json` into `folder` (created if needed), each whole or not at all; return the folder"
+    write_files(self.peerannot_files(folder))
+    return Path(folder)
+
+@patch
+def peerannot_files(self:Crowd, folder) -> dict:
+    "The writers of `answers.json` and `metadata.json` in `folder`, for `write_files`"
+    return {output_path(folder, 'answers.json'): json_writer(self.to_answers()),
+            output_path(folder, 'metadata.json'): json_writer(self.to_metadata())}
 
 # %% ../nbs/00_data.ipynb #841cd220
 @patch(cls_method=True)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_datasets.ipynb #b33224b4
 from __future__ import annotations
-import os
+import os, zipfile, zlib
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -45,6 +45,17 @@ class CrowdData:
     def __repr__(self): return f"CrowdData({self.name!r}: {self.crowd}, extras {sorted(self.extras)})"
 
 # %% ../nbs/01_datasets.ipynb #3ba21f48
+def _npz(fname:str, path=None, keys:tuple=()) -> dict:
+    "The arrays of `fname` in the data folder, read in full; a `ValueError` names a damaged or incomplete file"
+    p = _find(fname, path)
+    try:
+        with np.load(p, allow_pickle=False) as z: arrays = {k: z[k] for k in z.files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as e:
+        raise ValueError(f"{p} is not a readable .npz archive ({e}); is it truncated? Copy it again") from None
+    missing = [k for k in keys if k not in arrays]
+    if missing: raise ValueError(f"{p} lacks the array(s) {missing}: is it the {fname} that crowdbook describes?")
+    return arrays
+
 def _load_cifar10n(path=None) -> CrowdData:
     z = np.load(files('crowdbook') / 'assets' / 'cifar10n.npz')
     n = len(z['clean_label'])
@@ -56,14 +67,15 @@ def _load_cifar10n(path=None) -> CrowdData:
                      'CIFAR-10N (Wei et al. 2022): 3 answers per CIFAR-10 train image; truth = clean labels; CC BY-NC 4.0')
 
 def _load_cifar10h(path=None) -> CrowdData:
-    z = np.load(_find('cifar10h.npz', path))
+    z = _npz('cifar10h.npz', path, ('counts', 'y_test'))
     classes = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
     crowd = Crowd.from_counts(z['counts'].astype(np.int64), seed=0, classes=classes, name='cifar10h')
     return CrowdData('cifar10h', crowd, z['y_test'].astype(np.int64), {'counts': z['counts'].astype(np.int64)},
                      'CIFAR-10H (Peterson et al. 2019): vote counts on CIFAR-10 test images, anonymous workers; CC BY-NC-SA 4.0')
 
 def _load_labelme(path=None) -> CrowdData:
-    z = np.load(_find('labelme.npz', path))
+    z = _npz('labelme.npz', path, ('task', 'worker', 'label', 'classes', 'y_train', 'y_valid', 'y_test',
+                                   *(f'x_{s}_vgg16_avg' for s in ('train', 'valid', 'test'))))
     crowd = Crowd(z['task'], z['worker'], z['label'], n_tasks=len(z['y_train']), n_workers=59,
                   classes=z['classes'].tolist(), name='labelme')
     extras = {f'x_{s}': z[f'x_{s}_vgg16_avg'] for s in ('train', 'valid', 'test')}

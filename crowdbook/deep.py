@@ -16,6 +16,7 @@ from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.optimizer import Adam, SGD
 from .data import Crowd
+from .files import json_writer, npy_writer, output_folder, output_path, read_npy, safe_stem, write_files
 from .aggregate.core import parse_strategy, get_aggregator
 from .learner import (CrossEntropy, BestModel, CrowdInputs, crowd_dls, crowd_learner, predict_proba,
                                default_backbone, _make_backbone, load_inputs, sync_time)
@@ -284,16 +285,18 @@ def _cli_fit(args, method:str, targets=None) -> int:
     res = fit_and_evaluate(learn, args.n_epochs, inputs.valid, inputs.test, verbose=True)
     probas = predict_proba(learn, inputs.x)
     if inputs.truth is not None: res['train_accuracy'] = float((probas.argmax(1) == inputs.truth).mean())
-    tag = method.lower().replace(' ', '').removeprefix(f'labels_{crowd.name.lower()}_')   # label files of `aggregate`: their strategy
-    name = args.output_name or f"{args.verb}_{crowd.name}_{tag}"
-    out = args.out or inputs.folder or Path(f'crowdbook_{crowd.name}')
-    files = {'model': out / 'models' / f'{name}.pth', 'results': out / 'results' / f'{name}.json'}
-    if targets is None: files['labels'] = out / 'labels' / f'labels_{crowd.name}_{tag}.npy'
-    for f in files.values(): f.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(learn.model.state_dict(), files['model'])
-    if 'labels' in files: np.save(files['labels'], probas)
+    dataset = safe_stem(crowd.name)   # names read from a dataset folder become safe file names
+    tag = safe_stem(method.lower().replace(' ', '').removeprefix(f'labels_{dataset.lower()}_'))   # label files of `aggregate`: their strategy
+    name = safe_stem(args.output_name or f"{args.verb}_{dataset}_{tag}")
+    out = output_folder(args.out or inputs.folder or Path(f'crowdbook_{dataset}'))
+    files = {'model': output_path(out, 'models', f'{name}.pth'), 'results': output_path(out, 'results', f'{name}.json')}
+    if targets is None: files['labels'] = output_path(out, 'labels', f'labels_{dataset}_{tag}.npy')
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ('func', 'verb')}
-    files['results'].write_text(json.dumps({'verb': args.verb, 'strategy': method, **settings, **res}, indent=2) + '\n')
+    state = learn.model.state_dict()
+    writers = {files['model']: lambda f: torch.save(state, f),
+               files['results']: json_writer({'verb': args.verb, 'strategy': method, **settings, **res})}
+    if 'labels' in files: writers[files['labels']] = npy_writer(probas)
+    write_files(writers)   # the model, its results and its labels, each whole
     print(', '.join(f"{k} {v:.4f}" for k, v in res.items() if k != 'seconds') + f" ({res['seconds']:.0f} s)")
     for kind, f in files.items(): print(f"{kind}: {f}")
     return 0
@@ -310,7 +313,7 @@ def cli_train(args) -> int:
     if (args.labels is None) == (args.strategy is None):
         raise ValueError("train needs exactly one of --labels FILE.npy (hard or soft labels) and --strategy NAME (aggregate first)")
     if args.labels is not None:
-        return _cli_fit(args, Path(args.labels).stem, lambda inputs: np.load(args.labels))
+        return _cli_fit(args, Path(args.labels).stem, lambda inputs: read_npy(args.labels, 'labels'))
     if parse_strategy(args.strategy)[0] in CROWD_MODELS:
         raise ValueError(f"{args.strategy} is an end-to-end model: use `crowdbook aggregate-deep`")
     return _cli_fit(args, args.strategy, lambda inputs: aggregate_targets(inputs.crowd, args.strategy, inputs.truth, args.seed))

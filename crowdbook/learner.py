@@ -21,6 +21,7 @@ from fastai.callback.core import Callback
 import fastai.callback.progress, fastai.callback.schedule   # `Learner.no_bar` and `Learner.fit_one_cycle`
 from tqdm.auto import tqdm
 from .data import Crowd
+from .files import npy_writer, output_path, read_npy, write_files
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'stratified_split', 'decode_jpegs', 'load_cifar10_jpeg', 'images_from_folder', 'CrowdInputs',
@@ -167,7 +168,7 @@ def load_inputs(source, # a peerannot dataset folder, or a dataset name ('cifar1
         x, _ = images_from_folder(folder / 'train', crowd.task_ids, size=size)
         codes = _class_codes(folder, crowd)
         gt = folder / 'ground_truth.npy'
-        truth = np.load(gt) if gt.exists() else None
+        truth = read_npy(gt, 'true labels') if gt.exists() else None
         if truth is not None and len(truth) != crowd.n_tasks: raise ValueError(f"{gt} has {len(truth)} labels but the crowd has {crowd.n_tasks} tasks")
         return CrowdInputs(crowd, x, truth, _labelled_split(folder, 'val', codes, size), _labelled_split(folder, 'test', codes, size), folder)
     name = str(source).lower()
@@ -184,11 +185,11 @@ def load_inputs(source, # a peerannot dataset folder, or a dataset name ('cifar1
     raise ValueError(f"{source!r} is neither a dataset folder nor a dataset with inputs (cifar10n, labelme)")
 
 # %% ../nbs/30_learner.ipynb #3ba04fc2
-def _save_images(images, root:Path, subfolders, stems) -> None:
+def _image_files(images, root:Path, subfolders, stems) -> dict:
+    "`write_files` writers of PNG images `root/<subfolder>/<stem>.png` (plain names only: a class called '../x' is refused)"
     from PIL import Image
-    for im, sub, stem in zip(images, subfolders, stems):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(np.asarray(im)).save(root / sub / f'{stem}.png')
+    def writer(im): return lambda f: Image.fromarray(np.asarray(im)).save(f, format='PNG')
+    return {output_path(root, str(sub), f'{stem}.png'): writer(im) for im, sub, stem in zip(images, subfolders, stems)}
 
 def write_image_dataset(folder, # created if needed
                         crowd:Crowd, # the answers
@@ -200,16 +201,17 @@ def write_image_dataset(folder, # created if needed
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 4: raise ValueError(f"images must be N×H×W×C uint8, got {images.dtype} {images.shape}")
     if len(images) != crowd.n_tasks: raise ValueError(f"{len(images)} images but the crowd has {crowd.n_tasks} tasks")
-    folder = crowd.to_peerannot(folder)
+    folder, files = Path(folder), crowd.peerannot_files(folder)
     names = np.array([str(c) for c in crowd.classes])
     if truth is not None:
         truth = np.asarray(truth, dtype=np.int64)
         if truth.shape != (crowd.n_tasks,): raise ValueError(f"truth has shape {truth.shape}, expected ({crowd.n_tasks},)")
-        np.save(folder / 'ground_truth.npy', truth)
-    _save_images(images, folder / 'train', names[truth] if truth is not None else ['unlabelled'] * len(images),
-                 [f'task-{t}' for t in crowd.task_ids])
+        files[output_path(folder, 'ground_truth.npy')] = npy_writer(truth)
+    files.update(_image_files(images, folder / 'train', names[truth] if truth is not None else ['unlabelled'] * len(images),
+                              [f'task-{t}' for t in crowd.task_ids]))
     for split, (x, y) in (held_out or {}).items():
-        _save_images(x, folder / split, names[np.asarray(y)], [f'{split}-{i}' for i in range(len(x))])
+        files.update(_image_files(x, folder / split, names[np.asarray(y)], [f'{split}-{i}' for i in range(len(x))]))
+    write_files(files)
     return folder
 
 # %% ../nbs/30_learner.ipynb #7b5014e7

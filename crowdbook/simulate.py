@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from .data import Crowd
+from .files import check_memory, npy_writer, output_path, write_files
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'make_diagonally_dominant', 'dirichlet_confusions', 'one_coin_confusions', 'assign_workers',
@@ -116,12 +117,10 @@ class Simulation:
 
     def save(self, folder) -> Path:
         "Write peerannot's files: `answers.json`, `metadata.json`, `ground_truth.npy`, `matrices.npy` and the extras"
-        folder = Path(folder)
-        self.crowd.to_peerannot(folder)
-        np.save(folder / 'ground_truth.npy', self.truth)
-        np.save(folder / 'matrices.npy', self.confusions)
-        for k, v in self.extras.items(): np.save(folder / f'{k}.npy', v)
-        return folder
+        arrays = {'ground_truth': self.truth, 'matrices': self.confusions, **self.extras}
+        files = {**self.crowd.peerannot_files(folder), **{output_path(folder, f'{k}.npy'): npy_writer(v) for k, v in arrays.items()}}
+        write_files(files)   # every file whole, renamed into place together: a killed run leaves the old folder or the new one
+        return Path(folder)
 
 # %% ../nbs/02_simulate.ipynb #ed318d1f
 STRATEGIES = ('independent-confusion', 'hammer-spammer', 'student-teacher', 'discrete-difficulty')
@@ -145,6 +144,9 @@ def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
     if strategy not in STRATEGIES: raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if n_tasks < 1 or n_workers < 1: raise ValueError(f"n_tasks and n_workers must be at least 1, got {n_tasks} and {n_workers}")
     if n_classes < 2: raise ValueError(f"n_classes must be at least 2, got {n_classes}")
+    per_task = min(feedback or n_workers, n_workers)
+    check_memory(48 * n_tasks * per_task + 40 * n_tasks * n_classes + 16 * n_workers * n_classes ** 2,
+                 f"simulating {n_tasks:,} tasks × {per_task:,} answers from {n_workers:,} workers and {n_classes:,} classes")
     _check_ratio(ratio); _check_ratio(random, 'random')
     if ratio_diff < 0: raise ValueError(f"ratio_diff must be non-negative, got {ratio_diff}")
     rng = np.random.default_rng(seed)

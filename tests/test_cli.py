@@ -19,7 +19,7 @@ def test_help_and_version():
 
 def test_usage_error_exit_code():
     r = crowdbook('simulate', '--n-task', 'many')
-    assert r.returncode == 2 and "invalid int value: 'many'" in r.stderr
+    assert r.returncode == 2 and "'many' is not an integer" in r.stderr
 
 def test_simulate_writes_peerannot_files(tmp_path):
     folder = tmp_path / 'hs'
@@ -75,4 +75,38 @@ def test_deep_verbs_refuse_bad_requests_before_training(tmp_path):
     r = crowdbook('train', str(folder), '-s', 'MV')           # answers but no images
     assert r.returncode == 1 and "train does not exist: the training images of the tasks go there" in r.stderr
     r = crowdbook('identify', str(folder), '-s', 'entropy', '-s', 'vibes')
-    assert r.returncode == 1 and "unknown identification strategy 'vibes'" in r.stderr
+    assert r.returncode == 3 and "unknown identification strategy 'vibes'" in r.stderr
+
+def test_hostile_folder_writes_nothing_outside_its_output(tmp_path):
+    folder = tmp_path / 'data'; (folder / 'labels').mkdir(parents=True)
+    (folder / 'answers.json').write_text('{"0": {"a": 1, "b": 0}, "1": {"a": 0, "b": 0}}')
+    (folder / 'metadata.json').write_text(json.dumps({'name': '/../../../../escaped'}))
+    victim = tmp_path / 'victim.txt'; victim.write_text('precious')
+    (folder / 'labels' / 'labels_escaped_ds.npy').symlink_to(victim)
+    r = crowdbook('aggregate', str(folder), '-s', 'MV', '-s', 'DS')
+    assert r.returncode == 4 and 'labels_escaped_ds.npy is a symbolic link' in r.stderr and 'Traceback' not in r.stderr
+    assert victim.read_text() == 'precious'
+    assert sorted(p.name for p in (folder / 'labels').iterdir()) == ['labels_escaped_ds.npy']   # MV not written either
+    (folder / 'labels' / 'labels_escaped_ds.npy').unlink()
+    r = crowdbook('aggregate', str(folder), '-s', 'MV', '-s', 'DS')
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (folder / 'labels').iterdir()) == ['labels_escaped_ds.npy', 'labels_escaped_mv.npy']
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['data', 'victim.txt']
+
+@pytest.mark.parametrize('content, code, message', [
+    ('[' * 100_000, 1, 'nests its JSON too deeply'),
+    ('{"0": {"a": 1000000000000}}', 5, '`n_classes` would be 1,000,000,000,001'),
+    ('{"0": {"a": 1}, "4294967296": {"a": 0}}', 5, '`n_task` would be 4,294,967,297'),
+])
+def test_hostile_answers_give_one_line(tmp_path, content, code, message):
+    (tmp_path / 'answers.json').write_text(content)
+    r = crowdbook('aggregate', str(tmp_path), '-s', 'MV')
+    assert r.returncode == code and message in r.stderr
+    assert r.stderr.count('\n') == 1 and r.stderr.startswith('crowdbook: error: ')
+
+def test_bad_strategy_parameters_are_usage_errors(tmp_path):
+    assert crowdbook('simulate', '--n-task=20', '--folder', str(tmp_path / 'c')).returncode == 0
+    for spec in ('DS[smoothing=inf]', 'GLAD[chance_corrected=maybe]', 'DSWC[L=abc]'):
+        r = crowdbook('aggregate', str(tmp_path / 'c'), '-s', 'MV', '-s', spec)
+        assert r.returncode == 2 and spec in r.stderr, r.stderr
+    assert not (tmp_path / 'c' / 'labels').exists() or not any((tmp_path / 'c' / 'labels').iterdir())

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/10_aggregate.core.ipynb #55e76d59
 from __future__ import annotations
-import re, warnings
+import inspect, re, warnings
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
@@ -24,6 +24,10 @@ class Aggregator:
         probas = np.asarray(self._fit(crowd), dtype=float)
         if probas.shape != (crowd.n_tasks, crowd.n_classes):
             raise RuntimeError(f"{type(self).__name__}._fit returned shape {probas.shape}, expected {(crowd.n_tasks, crowd.n_classes)}")
+        bad = ~np.isfinite(probas).all(1)
+        if bad.any():
+            raise ValueError(f"{self!r} gave non-finite probabilities (NaN or infinity) for {int(bad.sum()):,} of "
+                             f"{crowd.n_tasks:,} tasks, first task {crowd.task_ids[int(bad.argmax())]!r}: are its parameters in range?")
         self.crowd_, self.probas_ = crowd, probas
         self.labels_ = self._hard_labels(probas)
         return self
@@ -95,6 +99,21 @@ def _parse_value(v:str):
         except ValueError: pass
     return {'true': True, 'false': False}.get(v.lower(), v)
 
+def _checked_value(spec:str, key:str, value, param:inspect.Parameter):
+    "`value` of parameter `key` checked against the type of `param` (its annotation, else its default)"
+    ann = param.annotation if isinstance(param.annotation, str) else getattr(param.annotation, '__name__', '')
+    types = {t.strip() for t in ann.split('|')} if ann else {type(param.default).__name__}
+    where = f"parameter {key}={value!r} of strategy {spec!r}"
+    if isinstance(value, float) and not np.isfinite(value): raise ValueError(f"{where} must be a finite number")
+    if 'bool' in types:
+        if not isinstance(value, bool): raise ValueError(f"{where} must be true or false")
+    elif 'int' in types and 'float' not in types:
+        if isinstance(value, float) and value.is_integer(): value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool): raise ValueError(f"{where} must be an integer")
+    elif 'float' in types and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ValueError(f"{where} must be a number")
+    return value
+
 def parse_strategy(spec:str) -> tuple[str, dict]:
     "Split `'DSWC[L=5]'` into `('dswc', {'L': 5})`"
     m = re.fullmatch(r'\s*([\w\-]+)\s*(?:\[(.*)\])?\s*', spec)
@@ -115,5 +134,10 @@ def get_aggregator(spec:str, **kwargs) -> Aggregator:
     cls = AGGREGATORS[name]
     aliases = getattr(cls, 'param_aliases', {})
     params = {aliases.get(k, k): v for k, v in params.items()}
+    signature = inspect.signature(cls.__init__).parameters
+    unknown = [k for k in params if k not in signature or k == 'self']
+    if unknown: raise ValueError(f"bad parameters for strategy {spec!r}: {cls.__name__} has no parameter {unknown[0]!r} "
+                                 f"(it has {', '.join(k for k in signature if k != 'self') or 'none'})")
+    params = {k: _checked_value(spec, k, v, signature[k]) for k, v in params.items()}
     try: return cls(**params, **kwargs)
     except TypeError as e: raise ValueError(f"bad parameters for strategy {spec!r}: {e}") from None

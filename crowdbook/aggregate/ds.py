@@ -6,6 +6,7 @@
 from __future__ import annotations
 import numpy as np
 from ..data import Crowd
+from ..files import check_memory
 from .core import Aggregator, register, run_em
 from .vote import rule_weights, rule_scores, rule_probas
 
@@ -51,8 +52,13 @@ def _answered(crowd:Crowd):
 
 def _check_em(max_iter, tol, smoothing):
     if max_iter < 1: raise ValueError(f"max_iter must be at least 1, got {max_iter}")
-    if tol < 0: raise ValueError(f"tol must be non-negative, got {tol}")
-    if not smoothing > 0: raise ValueError(f"smoothing must be positive (a Dirichlet pseudo-count), got {smoothing}")
+    if not 0 <= tol < np.inf: raise ValueError(f"tol must be non-negative and finite, got {tol}")
+    if not 0 < smoothing < np.inf: raise ValueError(f"smoothing must be positive and finite (a Dirichlet pseudo-count), got {smoothing}")
+
+def _check_confusions_fit(crowd:Crowd, name:str) -> None:
+    "Refuse a crowd whose workers × classes × classes confusion matrices would not fit in memory"
+    check_memory(24 * crowd.n_workers * crowd.n_classes ** 2,
+                 f"{name}'s confusion matrices ({crowd.n_workers:,} workers × {crowd.n_classes:,} × {crowd.n_classes:,} classes)")
 
 # %% ../../nbs/12_aggregate.ds.ipynb #71bd45e0
 def ds_e_step(A, # sparse answer matrix, tasks × (workers·K)
@@ -92,6 +98,7 @@ class DawidSkene(Aggregator):
         return conf, prior / prior.sum()
 
     def _fit(self, crowd):
+        _check_confusions_fit(crowd, type(self).__name__)
         A, s, answered = crowd.answer_matrix(), self.smoothing, _answered(crowd)
         def step(state):
             conf, prior = self._m_step(A, state[0], answered)
@@ -110,6 +117,7 @@ class DawidSkene(Aggregator):
 class OneCoinDawidSkene(DawidSkene):
     "One-coin Dawid-Skene: one accuracy per worker, mistakes spread evenly over the other classes; EM"
     def _fit(self, crowd):
+        _check_confusions_fit(crowd, type(self).__name__)
         n, J, K, s = crowd.n_tasks, crowd.n_workers, crowd.n_classes, self.smoothing
         load, answered = crowd.worker_load(), _answered(crowd)
         def step(state):

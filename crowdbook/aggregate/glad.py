@@ -113,6 +113,8 @@ class GLAD(Aggregator):
                 ):
         for name in ('max_iter', 'm_iter'):
             if int(locals()[name]) < 1: raise ValueError(f"`{name}` must be at least 1, got {locals()[name]}")
+        for name in ('tol', 'alpha_mean', 'alpha_std', 'log_beta_mean', 'log_beta_std', 'smoothing'):
+            if not np.isfinite(locals()[name]): raise ValueError(f"`{name}` must be a finite number, got {locals()[name]}")
         for name in ('alpha_std', 'log_beta_std'):
             if not locals()[name] > 0: raise ValueError(f"`{name}` must be positive, got {locals()[name]}")
         if smoothing < 0: raise ValueError(f"`smoothing` must be non-negative, got {smoothing}")

@@ -140,6 +140,8 @@ class MACE(Aggregator):
                  verbose:bool=False, # show a progress bar over restarts
                 ):
         if method not in ('em', 'vb'): raise ValueError(f"`method` must be 'em' or 'vb', got {method!r}")
+        if not np.isfinite([tol, smoothing, a, b, gamma]).all():
+            raise ValueError(f"tol, smoothing, a, b and gamma must be finite numbers, got {(tol, smoothing, a, b, gamma)}")
         if n_restarts < 1: raise ValueError(f"`n_restarts` must be at least 1, got {n_restarts}")
         if max_iter < 1: raise ValueError(f"`max_iter` must be at least 1, got {max_iter}")
         if method == 'em' and not smoothing > 0: raise ValueError(f"`smoothing` must be positive with method='em', got {smoothing}")

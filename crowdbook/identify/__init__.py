@@ -47,6 +47,7 @@ def spam_score(crowd=None, confusions=None, **ds_kwargs) -> np.ndarray:
     "Raykar & Yu's spammer score of each worker: 0 for a spammer, 1 for a perfect worker"
     m = _confusions(crowd, confusions, **ds_kwargs)
     K = m.shape[-1]
+    if K < 2: raise ValueError(f"the spammer score compares a worker's answers across true classes: it needs at least 2 classes, got {K}")
     return ((m - m.mean(1, keepdims=True)) ** 2).sum((1, 2)) / (K - 1)
 
 # %% ../../nbs/40_identify.ipynb #a4827ec6
@@ -178,14 +179,16 @@ def identify(crowd, strategy:str):
     return IDENTIFIERS[key][0](as_crowd(crowd))
 
 def cli_identify(args) -> int:
-    "The `crowdbook identify` verb: write each score into `identification/` and print a summary"
-    from crowdbook.cli import _load_source
+    "The `crowdbook identify` verb: write each score into `identification/` (all files whole, once every score is computed) and print a summary"
+    from crowdbook.cli import CLIError, _load_source
+    from crowdbook.files import npy_writer, output_folder, output_path, write_files
+    unknown = [s for s in args.strategy if s.lower() not in IDENTIFIERS and s.lower() != 'waum']
+    if unknown: raise CLIError(f"unknown identification strategy {unknown[0]!r}; available: {', '.join(IDENTIFIERS)}, WAUM", code=3)
     crowd, truth, folder = _load_source(args.source, args.path)
     if args.n_classes is not None and args.n_classes != crowd.n_classes:
         raise ValueError(f"--n-classes={args.n_classes} but the crowd has {crowd.n_classes} classes")
-    out = args.out if args.out is not None else (folder / 'identification' if folder is not None else None)
-    unknown = [s for s in args.strategy if s.lower() not in IDENTIFIERS and s.lower() != 'waum']
-    if unknown: raise ValueError(f"unknown identification strategy {unknown[0]!r}; available: {', '.join(IDENTIFIERS)}, WAUM")
+    out = output_folder(args.out) if args.out is not None else (output_folder(folder, 'identification') if folder is not None else None)
+    lines, files = [], {}
     for s in args.strategy:
         if s.lower() == 'waum':   # trains a classifier on the inputs of the tasks: see `crowdbook.identify.waum`
             from crowdbook.identify.waum import cli_waum
@@ -194,9 +197,12 @@ def cli_identify(args) -> int:
         values = identify(crowd, s)
         line = f"{s}: " + (f"{values:.4f}" if np.ndim(values) == 0 else
                            f"{IDENTIFIERS[s.lower()][2]} scores, mean {np.nanmean(values):.4f}, min {np.nanmin(values):.4f}, max {np.nanmax(values):.4f}")
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            np.save(out / IDENTIFIERS[s.lower()][1], values)
-            line += f" -> {out / IDENTIFIERS[s.lower()][1]}"
-        print(line)
+        if np.ndim(values) and np.isnan(values).any(): line += f" ({int(np.isnan(values).sum()):,} without answers: NaN)"
+        path = output_path(out, IDENTIFIERS[s.lower()][1]) if out is not None else None
+        if path is not None:
+            files[path] = npy_writer(values)
+            line += f" -> {path}"
+        lines.append((line, path))
+    replaced = set(write_files(files))
+    for line, path in lines: print(line + (' (replaced the previous file)' if path in replaced else ''))
     return 0

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
 from ..data import Crowd, as_crowd
+from ..files import npy_writer, output_path, write_files
 from ..aggregate.ds import DawidSkene
 from ..aggregate.vote import MajorityVote
 from ..learner import crowd_dls, crowd_learner, test_dl, load_inputs, default_backbone
@@ -137,9 +138,9 @@ def cli_waum(args, out:Path|None=None) -> WAUMResult:
     if inputs.truth is not None:
         wrong = MajorityVote().fit(crowd).labels_ != inputs.truth
         line += f"; majority vote wrong on {wrong[pruned].mean():.1%} of them, {wrong[answered].mean():.1%} of all tasks"
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for fname, values in (('waum.npy', res.waum), ('aum.npy', res.aum), ('waum_pruned.npy', pruned)): np.save(out / fname, values)
+    if out is not None:   # a folder checked by `output_folder`
+        write_files({output_path(out, fname): npy_writer(values) for fname, values in
+                     (('waum.npy', res.waum), ('aum.npy', res.aum), ('waum_pruned.npy', pruned))})
         line += f" -> {out}/waum.npy, aum.npy, waum_pruned.npy"
     print(line)
     return res
