@@ -205,6 +205,7 @@ def _add_aggregate(sub):
 # %% ../nbs/90_cli.ipynb #60927ec9
 def _dispatch(module:str, function:str, args) -> int:
     "Call `module.function(args)`, or report that this version does not provide it"
+    warnings.filterwarnings('ignore', message='.*torch.jit.script.*')   # raised by importing fastai with this torch: not the user's concern
     try: mod = importlib.import_module(module)
     except ModuleNotFoundError as e:
         if e.name != module: raise
@@ -235,13 +236,13 @@ def _add_frames(sub):
     _add_training(waum, n_epochs=10, batch_size=128)
     waum.add_argument('--alpha', type=fraction, default=0.01, help='share of lowest-WAUM tasks to flag (default 0.01)')
     p.set_defaults(func=lambda a: _dispatch('crowdbook.identify', 'cli_identify', a))
-    for verb, help_ in (('train', 'train a classifier on aggregated (hard or soft) labels'),
-                        ('aggregate-deep', 'train an end-to-end crowd model (CrowdLayer, CoNAL, ...)')):
+    for verb, help_, strategy in (
+            ('train', 'train a classifier on aggregated (hard or soft) labels', 'an aggregation strategy whose labels to train on, e.g. DS'),
+            ('aggregate-deep', 'train an end-to-end crowd model (CrowdLayer, CoNAL, ...)', 'CrowdLayer, CoNAL or "CoNAL[scale=1e-4]"')):
         p = sub.add_parser(verb, help=help_, description=help_[0].upper() + help_[1:] + '.')
         p.add_argument('source', help='peerannot folder or dataset name')
-        p.add_argument('--strategy', '-s', default=None, help='aggregate-deep: CrowdLayer or "CoNAL[scale=1e-4]"; '
-                       'train: an aggregation strategy whose labels to train on, e.g. DS')
-        p.add_argument('--labels', type=Path, default=None, help='train: a .npy file of hard or soft labels to train on')
+        p.add_argument('--strategy', '-s', default=None, help=strategy)
+        if verb == 'train': p.add_argument('--labels', type=Path, default=None, help='a .npy file of hard or soft labels to train on')
         p.add_argument('--output-name', '-o', default=None, help='name of the model and results files')
         p.add_argument('--n-classes', '-K', type=positive_int, default=None, help='number of classes')
         _add_training(p, n_epochs=20, batch_size=256)

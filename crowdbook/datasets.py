@@ -13,7 +13,7 @@ import pandas as pd
 from .data import Crowd
 
 # %% auto #0
-__all__ = ['ENV_VAR', 'LOADERS', 'data_dir', 'CrowdData', 'load', 'available', 'describe']
+__all__ = ['ENV_VAR', 'LOADERS', 'INPUTS', 'data_dir', 'CrowdData', 'load', 'available', 'describe']
 
 # %% ../nbs/01_datasets.ipynb #11730620
 ENV_VAR = 'CROWDBOOK_DATA'
@@ -29,7 +29,7 @@ def _find(fname:str, path=None) -> Path:
     p = data_dir(path) / fname
     if not p.exists():
         raise FileNotFoundError(f"{fname} not found in {p.parent} (the `path` argument, else ${ENV_VAR}, else ~/.crowdbook/data); "
-                                f"copy {fname} there or pass path=")
+                                f"copy {fname} there or pass its folder (`path=`, or `--path` on the command line)")
     return p
 
 # %% ../nbs/01_datasets.ipynb #a45ce7fc
@@ -94,10 +94,12 @@ def load(name:str, # dataset name, see `available()`
     return LOADERS[key][0](path)
 
 # %% ../nbs/01_datasets.ipynb #837cf336
+INPUTS = {'cifar10_jpeg': 'cifar10_jpeg.npz'}   # the images of CIFAR-10N and CIFAR-10H, for the deep-learning chapters
+
 def available(path=None) -> pd.DataFrame:
-    "Which datasets can be loaded, and from where"
+    "Which datasets (and input files of the deep-learning chapters) can be loaded, and from where"
     rows = []
-    for name, (_, fname) in LOADERS.items():
+    for name, fname in [(name, fname) for name, (_, fname) in LOADERS.items()] + list(INPUTS.items()):
         where = 'embedded in the package' if fname is None else str(data_dir(path) / fname)
         rows.append({'name': name, 'available': fname is None or (data_dir(path) / fname).exists(), 'location': where})
     return pd.DataFrame(rows).set_index('name')

@@ -19,7 +19,7 @@ from .data import Crowd
 from .files import json_writer, npy_writer, output_folder, output_path, read_npy, safe_stem, write_files
 from .aggregate.core import parse_strategy, get_aggregator
 from .learner import (CrossEntropy, BestModel, CrowdInputs, crowd_dls, crowd_learner, predict_proba,
-                               default_backbone, _make_backbone, load_inputs, sync_time)
+                               default_backbone, _make_backbone, load_inputs, sync_time, fit_one_cycle_shown)
 from .soft import SoftTargetCrossEntropy, evaluate
 
 # %% auto #0
@@ -202,13 +202,11 @@ def label_learner(x, # inputs: uint8 images N×H×W×C or float features N×D
 def fit_and_evaluate(learn:Learner, epochs:int, # train with a one-cycle schedule at the learner's learning rate(s)
                      valid=None, # the validation data were given: report their loss and accuracy
                      test=None, # (x_test, y_test): accuracy, ECE and the other metrics of `evaluate`
-                     verbose:bool=False, # show fastai's progress bar and epoch table
+                     verbose:bool=False, # show progress (see `fit_one_cycle_shown`)
                     ) -> dict:
     "Train `learn`; its wall time (synchronised with the GPU), validation and test metrics"
     t0 = sync_time()
-    if verbose: learn.fit_one_cycle(epochs)
-    else:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs)
+    fit_one_cycle_shown(learn, epochs, verbose=verbose)
     res = {'seconds': sync_time() - t0}
     if valid is not None:
         with learn.no_bar(): res['valid_loss'], res['valid_accuracy'] = (float(v) for v in learn.validate()[:2])
@@ -305,7 +303,6 @@ def cli_aggregate_deep(args) -> int:
     "The `crowdbook aggregate-deep` verb: train an end-to-end crowd model (CrowdLayer, CoNAL[...])"
     if args.strategy is None or parse_strategy(args.strategy)[0] not in CROWD_MODELS:
         raise ValueError(f"aggregate-deep needs --strategy, one of CrowdLayer, CoNAL, 'CoNAL[scale=1e-4]' (got {args.strategy!r})")
-    if args.labels is not None: raise ValueError("aggregate-deep learns from the answers: --labels belongs to `crowdbook train`")
     return _cli_fit(args, args.strategy)
 
 def cli_train(args) -> int:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_learner.ipynb #30a6311f
 from __future__ import annotations
-import io, json, time
+import io, json, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -29,7 +29,7 @@ __all__ = ['IMAGE_EXTS', 'stratified_split', 'decode_jpegs', 'load_cifar10_jpeg'
            'ImageBatch', 'ArrayLoader', 'default_device', 'crowd_dls', 'test_dl', 'BasicBlock', 'ResNetCifar',
            'load_weights', 'resnet_cifar', 'get_backbone', 'mlp', 'default_backbone', 'random_patches', 'kmeans',
            'fit_patch_kmeans', 'patch_features', 'cifar10_features', 'CrossEntropy', 'crowd_learner', 'predict_proba',
-           'BestModel', 'SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time', 'run_grid']
+           'fit_one_cycle_shown', 'BestModel', 'SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time', 'run_grid']
 
 # %% ../nbs/30_learner.ipynb #e80a484f
 def stratified_split(labels, # class code of each item (true labels, or an aggregate)
@@ -757,6 +757,23 @@ def predict_proba(learn:Learner, x, bs:int|None=None) -> np.ndarray:
     with learn.no_bar(): probs, _ = learn.get_preds(dl=test_dl(learn.dls, x, bs=bs))
     return probs.numpy()
 
+# %% ../nbs/30_learner.ipynb #85ac18f1
+def fit_one_cycle_shown(learn:Learner, epochs:int, lr=None, # fastai's `fit_one_cycle`
+                        verbose:bool=False, # show progress: bars on a terminal, a line per epoch elsewhere
+                       ) -> None:
+    "`learn.fit_one_cycle(epochs, lr)`, silent or shown as the output stream allows"
+    if not verbose:
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    elif sys.stdout.isatty(): learn.fit_one_cycle(epochs, lr)
+    else:   # the Recorder logs one row per epoch: print it as a line of the epoch table
+        def line(row):
+            if row[0] == 0: print('  '.join(learn.recorder.metric_names[:len(row)]))
+            print('  '.join(f'{v:.4f}' if isinstance(v, float) else str(v) for v in row))
+        old, learn.logger = learn.logger, line
+        try:
+            with learn.no_bar(): learn.fit_one_cycle(epochs, lr)
+        finally: learn.logger = old
+
 # %% ../nbs/30_learner.ipynb #c7c78403
 class BestModel(TrackerCallback):
     "Keep the weights of the epoch with the best `monitor` value in memory and load them after fitting"
@@ -827,7 +844,7 @@ def synth_crowd(n_tasks:int=300, # training items
 def require_cuda(what:str='this experiment'):
     "Raise a clear error when no CUDA device is available (for the notebooks' `#| gpu` cells)"
     if not torch.cuda.is_available():
-        raise RuntimeError(f"{what} needs a CUDA GPU and none is available here (not run yet: needs the device)")
+        raise RuntimeError(f"{what} needs a CUDA GPU and none is available here: run it on a machine with one")
 
 def sync_time() -> float:
     "`time.perf_counter()` after waiting for queued GPU work"

@@ -15,7 +15,7 @@ from ..data import Crowd, as_crowd
 from ..files import npy_writer, output_path, write_files
 from ..aggregate.ds import DawidSkene
 from ..aggregate.vote import MajorityVote
-from ..learner import crowd_dls, crowd_learner, test_dl, load_inputs, default_backbone
+from ..learner import crowd_dls, crowd_learner, test_dl, load_inputs, default_backbone, fit_one_cycle_shown
 
 # %% auto #0
 __all__ = ['margins', 'MarginRecorder', 'WAUMResult', 'prune_tasks', 'waum', 'cli_waum']
@@ -42,7 +42,7 @@ class MarginRecorder(Callback):
                  bs:int=1024, # prediction batch size
                 ):
         self.x, self.bs = x, bs
-        self.item, self.label = torch.as_tensor(np.asarray(item), dtype=torch.long), torch.as_tensor(np.asarray(label), dtype=torch.long)
+        self.item, self.label = torch.as_tensor(np.asarray(item, dtype=np.int64)), torch.as_tensor(np.asarray(label, dtype=np.int64))
         if len(self.item) != len(self.label): raise ValueError(f"item and label have different lengths {len(self.item)} and {len(self.label)}")
         if len(self.item) and (self.item.max() >= len(x) or self.item.min() < 0):
             raise ValueError(f"item indices must lie in [0, {len(x)})")
@@ -96,7 +96,7 @@ def waum(crowd, # the answers
          seed:int=0, # seed of the shuffling, augmentation and initialisation
          augment:str|None='crop_flip', # image augmentation (ignored for features)
          device=None, # default: the GPU when there is one
-         verbose:bool=False, # show fastai's progress bar
+         verbose:bool=False, # show progress (see `fit_one_cycle_shown`)
         ) -> WAUMResult:
     "Train on every (item, answer) pair and return the WAUM of each task"
     crowd = as_crowd(crowd)
@@ -105,14 +105,12 @@ def waum(crowd, # the answers
     if conf.shape != (crowd.n_workers, crowd.n_classes, crowd.n_classes):
         raise ValueError(f"confusions must have shape {(crowd.n_workers, crowd.n_classes, crowd.n_classes)}, got {conf.shape}")
     torch.manual_seed(seed)
-    pairs_x = x[crowd.task] if isinstance(x, np.ndarray) else x[torch.as_tensor(np.asarray(crowd.task), dtype=torch.long)]
+    pairs_x = x[crowd.task] if isinstance(x, np.ndarray) else x[torch.as_tensor(np.asarray(crowd.task, dtype=np.int64))]
     dls = crowd_dls(pairs_x, np.asarray(crowd.label, dtype=np.int64), bs=bs, augment=augment, n_classes=crowd.n_classes,
                     device=device, seed=seed)
     rec = MarginRecorder(x, crowd.task, crowd.label)
     learn = crowd_learner(dls, model, cbs=[rec])
-    if verbose: learn.fit_one_cycle(n_epochs, lr)
-    else:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(n_epochs, lr)
+    fit_one_cycle_shown(learn, n_epochs, lr, verbose=verbose)
     probs = rec.probs.cpu().numpy()
     diag = np.diagonal(conf, axis1=1, axis2=2)                       # workers × K
     weights = (probs[crowd.task] * diag[crowd.worker]).sum(1)
