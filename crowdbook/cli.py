@@ -158,10 +158,15 @@ def _strategy_kwargs(cls, args) -> dict:
     return {k: _read_values(v, 'accuracy' if k == 'accuracies' else 'label') for k, v in given.items()
             if v is not None and k in inspect.signature(cls.__init__).parameters}
 
+def _output_dir(out:Path|None, folder:Path|None, sub:str) -> Path|None:
+    "Where a verb writes: the folder given with --out, else `sub` in the dataset folder (checked, created); None for a dataset name"
+    if out is not None: return output_folder(out)
+    return output_folder(folder, sub) if folder is not None else None
+
 def _label_files(specs:list[str], crowd, args, folder) -> dict:
     "The file each strategy writes: `labels_<dataset>_<strategy>[_hard].npy` under --out or FOLDER/labels (None: no file)"
-    if args.out is None and folder is None: return dict.fromkeys(specs)
-    out = output_folder(args.out) if args.out is not None else output_folder(folder, 'labels')
+    out = _output_dir(args.out, folder, 'labels')
+    if out is None: return dict.fromkeys(specs)
     return {spec: output_path(out, f"labels_{safe_stem(crowd.name)}_{_strategy_stem(spec)}{'_hard' if args.hard else ''}.npy")
             for spec in specs}
 

@@ -180,14 +180,14 @@ def identify(crowd, strategy:str):
 
 def cli_identify(args) -> int:
     "The `crowdbook identify` verb: write each score into `identification/` (all files whole, once every score is computed) and print a summary"
-    from crowdbook.cli import CLIError, _load_source
-    from crowdbook.files import npy_writer, output_folder, output_path, write_files
+    from crowdbook.cli import CLIError, _load_source, _output_dir
+    from crowdbook.files import npy_writer, output_path, write_files
     unknown = [s for s in args.strategy if s.lower() not in IDENTIFIERS and s.lower() != 'waum']
     if unknown: raise CLIError(f"unknown identification strategy {unknown[0]!r}; available: {', '.join(IDENTIFIERS)}, WAUM", code=3)
     crowd, truth, folder = _load_source(args.source, args.path)
     if args.n_classes is not None and args.n_classes != crowd.n_classes:
         raise ValueError(f"--n-classes={args.n_classes} but the crowd has {crowd.n_classes} classes")
-    out = output_folder(args.out) if args.out is not None else (output_folder(folder, 'identification') if folder is not None else None)
+    out = _output_dir(args.out, folder, 'identification')
     lines, files = [], {}
     for s in args.strategy:
         if s.lower() == 'waum':   # trains a classifier on the inputs of the tasks: see `crowdbook.identify.waum`
