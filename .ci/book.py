@@ -22,7 +22,9 @@ div.cell_input pre, div.cell_output pre, div.highlight pre { white-space: pre-wr
 .cell_output table { font-size: 0.78rem; }
 .cell_output table td, .cell_output table th { padding: 0.15rem 0.6rem; text-align: right; }
 div.math, mjx-container[display="true"] { overflow-x: auto; max-width: 100%; }
-.cell_output img { max-width: 100%; height: auto; }
+div.cell_output img { max-width: 100%; height: auto; }
+/* a figure wider than the column is shrunk to fit; pointing at it shows it as large as the window allows, above the sidebar */
+div.cell_output img:hover { max-width: calc(100vw - 21rem); position: relative; z-index: 1100; background: white; box-shadow: 0 0 0.6rem rgba(0,0,0,.3); }
 p.source-link { float: right; margin: 1.2rem 0 0 1rem; font-size: smaller; }
 """
 
