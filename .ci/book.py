@@ -33,7 +33,7 @@ def process_notebooks():
     import warnings, nbdev.quarto
     warnings.filterwarnings('ignore', message='.*torch.jit.script.*')   # raised by importing fastai with this torch
     nbdev.quarto._ensure_quarto = lambda: None
-    nbdev.quarto._pre_docs()
+    nbdev.quarto._pre_docs(n_workers=0)   # in this process, where the warning filter above holds
 
 def md_cell(text): return {'cell_type': 'markdown', 'id': hashlib.md5(text.encode()).hexdigest()[:8], 'metadata': {}, 'source': text}
 
