@@ -146,9 +146,9 @@ def _strategies(specs:list[str]) -> dict:
     except ValueError as e: raise CLIError(str(e), code=3 if 'unknown strategy' in str(e) else 2) from None
     seen = {}
     for spec in classes:
-        if _strategy_stem(spec) in seen:
-            raise CLIError(f"strategies {seen[_strategy_stem(spec)]!r} and {spec!r} would both write labels_<dataset>_{_strategy_stem(spec)}.npy", code=2)
-        seen[_strategy_stem(spec)] = spec
+        stem = _strategy_stem(spec)
+        if stem in seen: raise CLIError(f"strategies {seen[stem]!r} and {spec!r} would both write labels_<dataset>_{stem}.npy", code=2)
+        seen[stem] = spec
     return classes
 
 def _strategy_kwargs(cls, args) -> dict:
