@@ -23,7 +23,7 @@ from .learner import (CrossEntropy, BestModel, CrowdInputs, crowd_dls, crowd_lea
 from .soft import SoftTargetCrossEntropy, evaluate
 
 # %% auto #0
-__all__ = ['CROWD_MODELS', 'CrowdModel', 'CrowdLayer', 'CoNAL', 'CrowdPenalty', 'answer_accuracy', 'crowd_model', 'noise_splitter', 'crowd_model_learner', 'aggregate_targets', 'label_learner', 'fit_and_evaluate', 'train_from_crowd', 'compare_confusions', 'plot_traces', 'cli_aggregate_deep', 'cli_train']
+__all__ = ['CROWD_MODELS', 'CrowdModel', 'CrowdLayer', 'CoNAL', 'CrowdPenalty', 'answer_accuracy', 'crowd_model', 'noise_splitter', 'crowd_model_learner', 'aggregate_targets', 'label_learner', 'fit_and_evaluate', 'train_from_crowd', 'compare_confusions', 'cli_aggregate_deep', 'cli_train']
 
 # %% ../nbs/32_deep.ipynb #b7eeddaa
 class CrowdModel(nn.Module):
@@ -252,20 +252,6 @@ def compare_confusions(learned:np.ndarray, # W×K×K confusions of a crowd model
                        'row_tv': 0.5 * np.abs(a - b).sum(2).mean(1)})
     if crowd is not None: df['answers'] = crowd.worker_load()
     return df.rename_axis('worker')
-
-def plot_traces(comparisons:dict, # {model name: `compare_confusions` table}
-                reference:str='Dawid-Skene', ax=None):
-    "Scatter plot of each model's per-worker confusion trace against the reference's"
-    import matplotlib.pyplot as plt
-    axs = ax if ax is not None else plt.subplots(1, len(comparisons), figsize=(3.6 * len(comparisons), 3.4), squeeze=False)[1][0]
-    for a, (name, df) in zip(np.atleast_1d(axs), comparisons.items()):
-        size = 8 + 40 * df['answers'] / df['answers'].max() if 'answers' in df else 15
-        a.scatter(df['trace_reference'], df['trace'], s=size, alpha=.6)
-        hi = max(df['trace'].max(), df['trace_reference'].max()) * 1.05
-        a.plot([0, hi], [0, hi], 'k--', lw=.8)
-        r = np.corrcoef(df['trace_reference'], df['trace'])[0, 1]
-        a.set(xlabel=f'trace ({reference})', ylabel=f'trace ({name})', title=f'{name}: r = {r:.2f}')
-    return axs
 
 # %% ../nbs/32_deep.ipynb #d559b5e1
 def _cli_fit(args, method:str, targets=None) -> int:

@@ -18,8 +18,8 @@ from .learner import (CrossEntropy, _check_soft, _make_backbone, crowd_dls, crow
 # %% auto #0
 __all__ = ['SOFT_TARGETS', 'PAPER_CIFAR10H', 'standard_normalize', 'softmax_normalize', 'check_soft_labels', 'soft_labels',
            'SoftTargetCrossEntropy', 'accuracy', 'crowd_cross_entropy', 'normalized_entropy', 'entropy_correlation',
-           'calibration_bins', 'expected_calibration_error', 'reliability_diagram', 'evaluate', 'train_targets',
-           'soft_loss_run', 'summarize_runs']
+           'calibration_bins', 'expected_calibration_error', 'evaluate', 'train_targets', 'soft_loss_run',
+           'summarize_runs']
 
 # %% ../nbs/31_soft.ipynb #d1cdcff1
 def _counts(counts) -> np.ndarray:
@@ -135,20 +135,6 @@ def expected_calibration_error(probs, truth, n_bins:int=15) -> float:
     return float((bins['items'][used] * (bins['accuracy'][used] - bins['confidence'][used]).abs()).sum() / bins['items'].sum())
 
 # %% ../nbs/31_soft.ipynb #8550f592
-def reliability_diagram(probs, truth, n_bins:int=15, ax=None, label:str|None=None):
-    "Plot accuracy against confidence per bin (bars), the gap to the diagonal (hatched) and the ECE; returns the axes"
-    import matplotlib.pyplot as plt
-    bins = calibration_bins(probs, truth, n_bins)
-    ax = ax or plt.subplots(figsize=(3.6, 3.6))[1]
-    w, mid = 1 / n_bins, (bins['lower'] + bins['upper']) / 2
-    acc, conf = bins['accuracy'].fillna(0), bins['confidence'].fillna(0)
-    ax.bar(mid, acc, width=w, edgecolor='k', lw=.5, label='accuracy')
-    ax.bar(mid, conf - acc, bottom=acc, width=w, color='tab:red', alpha=.3, hatch='//', edgecolor='tab:red', lw=.5, label='gap')
-    ax.plot([0, 1], [0, 1], 'k--', lw=1)
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel='confidence', ylabel='accuracy',
-           title=f"{label + ': ' if label else ''}ECE {expected_calibration_error(probs, truth, n_bins):.3f}")
-    return ax
-
 def evaluate(probs, # N×K predicted probabilities
              truth=None, # gold labels: accuracy and ECE
              soft=None, # crowd distributions: cross-entropy and entropy correlation

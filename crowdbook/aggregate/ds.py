@@ -11,7 +11,8 @@ from .core import Aggregator, register, run_em
 from .vote import rule_weights, rule_scores, rule_probas
 
 # %% auto #0
-__all__ = ['initial_probas', 'ds_e_step', 'ds_counts', 'DawidSkene', 'OneCoinDawidSkene', 'DawidSkeneClust']
+__all__ = ['initial_probas', 'ds_e_step', 'ds_counts', 'smoothed_confusions', 'pseudo_log_conf', 'DawidSkene',
+           'OneCoinDawidSkene', 'DawidSkeneClust']
 
 # %% ../../nbs/12_aggregate.ds.ipynb #18662058
 def _normalize_rows(log_p:np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +54,7 @@ def _answered(crowd:Crowd):
 def _check_em(max_iter, tol, smoothing):
     if max_iter < 1: raise ValueError(f"max_iter must be at least 1, got {max_iter}")
     if not 0 <= tol < np.inf: raise ValueError(f"tol must be non-negative and finite, got {tol}")
-    if not 0 < smoothing < np.inf: raise ValueError(f"smoothing must be positive and finite (a Dirichlet pseudo-count), got {smoothing}")
+    if not 0 < smoothing < np.inf: raise ValueError(f"smoothing must be positive and finite, got {smoothing}")
 
 def _check_confusions_fit(crowd:Crowd, name:str) -> None:
     "Refuse a crowd whose workers × classes × classes confusion matrices would not fit in memory"
@@ -76,6 +77,21 @@ def ds_counts(A, # sparse answer matrix, tasks × (workers·K)
     K = T.shape[1]
     return np.asarray(A.T @ T).reshape(-1, K, K).transpose(0, 2, 1)
 
+def smoothed_confusions(N:np.ndarray, # soft counts `ds_counts`, workers × K (true) × K (answered)
+                        c:float, # pseudo-answers per answer, spread evenly over the K classes
+                       ) -> np.ndarray:
+    "Confusion rows `(N + c·n/K) / ((1 + c)·n)`, n the row's mass; a row without mass takes the worker's answer shares"
+    K = N.shape[-1]
+    n = N.sum(-1, keepdims=True)
+    ml = np.where(n > 0, N / np.where(n > 0, n, 1), _normalize(N.sum(1, keepdims=True)))
+    return (ml + c / K) / (1 + c)
+
+def pseudo_log_conf(log_conf:np.ndarray, # log confusion matrices, workers × K (true) × K (answered)
+                    c:float, # pseudo-answers per answer
+                   ) -> np.ndarray:
+    "Log confusions as the E-step sees them: each answer also brings `c` pseudo-answers spread over the K classes"
+    return log_conf + c / log_conf.shape[-1] * log_conf.sum(-1, keepdims=True)
+
 # %% ../../nbs/12_aggregate.ds.ipynb #df71b59e
 @register('DS', 'DawidSkene', 'dawid_skene')
 class DawidSkene(Aggregator):
@@ -83,7 +99,7 @@ class DawidSkene(Aggregator):
     def __init__(self,
                  max_iter:int=100, # maximum number of EM iterations
                  tol:float=1e-6, # stop when the objective improves by less than `tol` (relative)
-                 smoothing:float=0.01, # Dirichlet pseudo-count added to every confusion and prior count
+                 smoothing:float=0.01, # pseudo-answers per answer, spread evenly over the classes (scales with the data)
                  init='NS', # starting soft labels: 'NS', 'MV', 'random' or an array
                  seed:int=0, # seed of the 'random' initialisation
                  verbose:bool=False, # show a progress bar
@@ -91,20 +107,15 @@ class DawidSkene(Aggregator):
         _check_em(max_iter, tol, smoothing)
         self.max_iter, self.tol, self.smoothing, self.init, self.seed, self.verbose = max_iter, tol, smoothing, init, seed, verbose
 
-    def _m_step(self, A, T, answered):
-        s = self.smoothing
-        conf = _normalize(ds_counts(A, T) + s)
-        prior = T[answered].sum(0) + s
-        return conf, prior / prior.sum()
-
     def _fit(self, crowd):
         _check_confusions_fit(crowd, type(self).__name__)
-        A, s, answered = crowd.answer_matrix(), self.smoothing, _answered(crowd)
+        A, c, answered = crowd.answer_matrix(), self.smoothing, _answered(crowd)
         def step(state):
-            conf, prior = self._m_step(A, state[0], answered)
-            log_conf, log_prior = np.log(conf), np.log(prior)
-            T, ll = ds_e_step(A, log_conf, log_prior)
-            return (T, conf, prior), ll[answered].sum() + s * (log_conf.sum() + log_prior.sum())
+            T = state[0]
+            conf, prior = smoothed_confusions(ds_counts(A, T), c), T[answered].mean(0)
+            with np.errstate(divide='ignore'): log_prior = np.log(prior)   # a class with no mass stays at 0
+            T, ll = ds_e_step(A, pseudo_log_conf(np.log(conf), c), log_prior)
+            return (T, conf, prior), ll[answered].sum()
         T0 = initial_probas(crowd, self.init, self.seed)
         (T, conf, prior), self.loglik_, self.converged_ = run_em(step, (T0, None, None), self.max_iter, self.tol,
                                                                   self.verbose, 'DawidSkene')
@@ -118,17 +129,17 @@ class OneCoinDawidSkene(DawidSkene):
     "One-coin Dawid-Skene: one accuracy per worker, mistakes spread evenly over the other classes; EM"
     def _fit(self, crowd):
         _check_confusions_fit(crowd, type(self).__name__)
-        n, J, K, s = crowd.n_tasks, crowd.n_workers, crowd.n_classes, self.smoothing
+        n, J, K, c = crowd.n_tasks, crowd.n_workers, crowd.n_classes, self.smoothing
         load, answered = crowd.worker_load(), _answered(crowd)
         def step(state):
             T = state[0]
             right = np.bincount(crowd.worker, weights=T[crowd.task, crowd.label], minlength=J)
-            alpha = (right + s) / (load + 2 * s)
-            prior = T[answered].sum(0) + s; prior /= prior.sum()
+            alpha = np.where(load > 0, (right + c * load / 2) / ((1 + c) * np.maximum(load, 1)), .5)
+            prior = T[answered].mean(0)
             S = rule_scores(crowd.task, crowd.label, *rule_weights('GTX', alpha[crowd.worker], K), n, K)
-            T, ll = _normalize_rows(S + np.log(prior))
-            logp = s * (np.log(alpha).sum() + (np.log1p(-alpha).sum() if K > 1 else 0) + np.log(prior).sum())
-            return (T, alpha, prior), ll[answered].sum() + logp
+            with np.errstate(divide='ignore'): T, ll = _normalize_rows(S + np.log(prior))
+            pseudo = c / 2 * load @ (np.log(alpha) + np.log1p(-alpha))   # the pseudo-answers' log-likelihood
+            return (T, alpha, prior), ll[answered].sum() + pseudo
         T0 = initial_probas(crowd, self.init, self.seed)
         (T, alpha, prior), self.loglik_, self.converged_ = run_em(step, (T0, None, None), self.max_iter, self.tol,
                                                                    self.verbose, 'OneCoinDawidSkene')
