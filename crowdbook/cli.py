@@ -7,17 +7,13 @@ from __future__ import annotations
 import argparse, contextlib, importlib, math, os, pkgutil, sys, warnings
 from pathlib import Path
 import numpy as np
-from .files import OutputError, TooLargeError, npy_writer, output_folder, output_path, read_npy, safe_stem, write_files
+from .files import CLIError, OutputError, TooLargeError, npy_writer, output_folder, output_path, read_npy, safe_stem, write_files
 
 # %% auto #0
-__all__ = ['positive_int', 'count', 'fraction', 'CLIError', 'cmd_simulate', 'cmd_datasets', 'cmd_aggregate', 'make_parser',
-           'main']
+__all__ = ['positive_int', 'count', 'fraction', 'PEERANNOT_ONLY', 'HARD_IN_PEERANNOT', 'cmd_simulate', 'cmd_datasets',
+           'cmd_aggregate', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #28bef30b
-class CLIError(Exception):
-    "An error reported to the user as `crowdbook: error: ...` with exit code `code`"
-    def __init__(self, msg:str, code:int=1): super().__init__(msg); self.code = code
-
 def _number(kind:str, low=None, high=None, low_open:bool=False):
     "An argparse type: a finite int or float (`kind`) in [low, high] (`(low, high]` with `low_open`)"
     def parse(text:str):
@@ -42,7 +38,7 @@ def cmd_simulate(args) -> int:
     from crowdbook.simulate import simulate
     sim = simulate(args.strategy, n_tasks=args.n_task, n_workers=args.n_worker, n_classes=args.n_classes,
                    feedback=args.feedback, ratio=args.ratio, ratio_diff=args.ratio_diff, random=args.random,
-                   imbalance_votes=args.imbalance_votes, workerload=args.workerload, seed=args.seed)
+                   imbalance_votes=args.imbalance_votes, workerload=args.workerload, bad_alpha=args.bad_alpha, seed=args.seed)
     existing = {p.name for p in Path(args.folder).glob('*') if p.is_file()}
     folder = sim.save(args.folder)
     written = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith('.'))
@@ -51,19 +47,22 @@ def cmd_simulate(args) -> int:
 
 def _add_simulate(sub):
     p = sub.add_parser('simulate', help='simulate a crowd and write answers.json, metadata.json, ground_truth.npy, matrices.npy',
-                       description='Simulate a crowd in one of the peerannot paper settings and write it as peerannot files.')
-    p.add_argument('--n-worker', type=positive_int, default=30, help='number of workers (default 30)')
-    p.add_argument('--n-task', type=positive_int, default=200, help='number of tasks (default 200)')
-    p.add_argument('--n-classes', '-K', type=_number('int', 2), default=5, help='number of classes (default 5)')
-    p.add_argument('--strategy', '-s', default='independent-confusion',
+                       description='Simulate a crowd in one of the peerannot paper settings and write it as peerannot files '
+                       "(peerannot simulate's defaults and side files).")
+    p.add_argument('--n-worker', type=positive_int, default=1, help='number of workers (default 1)')
+    p.add_argument('--n-task', type=positive_int, default=20, help='number of tasks (default 20)')
+    p.add_argument('--n-classes', '-K', type=_number('int', 2), default=2, help='number of classes (default 2)')
+    p.add_argument('--strategy', '-s', default='hammer-spammer',
                    choices=['independent-confusion', 'hammer-spammer', 'student-teacher', 'discrete-difficulty'],
-                   help='worker simulation setting (default independent-confusion)')
+                   help='worker simulation setting (default hammer-spammer)')
     p.add_argument('--feedback', '-fb', type=positive_int, default=None, help='answers per task (default: every worker)')
     p.add_argument('--ratio', '-r', type=fraction, default=0.1, help='share of spammers / students / good workers (default 0.1)')
     p.add_argument('--ratio-diff', type=_number('float', 0), default=1.0, help='P(easy)/P(hard) for discrete-difficulty (default 1)')
     p.add_argument('--random', type=fraction, default=0.0, help='probability that a task is impossible (discrete-difficulty)')
     p.add_argument('--workerload', '-wl', type=positive_int, default=None, help='maximum number of tasks per worker')
     p.add_argument('--imbalance-votes', action='store_true', help='draw the number of answers per task uniformly in 1..feedback')
+    p.add_argument('--bad-alpha', type=_number('float', 0, low_open=True), default=5.0,
+                   help="Dirichlet concentration of the bad workers' confusion rows (discrete-difficulty; default 5)")
     p.add_argument('--seed', type=count, default=0, help='random seed (default 0)')
     p.add_argument('--folder', type=Path, default=Path('simulation'), help='output folder (default ./simulation)')
     p.set_defaults(func=cmd_simulate)
@@ -104,16 +103,19 @@ def _read_truth(path:Path, crowd) -> np.ndarray:
     if bad.any(): raise ValueError(f"{path} has label {truth[bad][0]} at task code {int(bad.argmax())}, outside [0, {crowd.n_classes}) (or -1: unknown)")
     return truth
 
-def _load_source(source:str, path=None):
-    "A crowd and its truth (or None) from a peerannot folder or a dataset name; and the folder, if any"
+def _load_source(source:str, path=None, answers=None, metadata=None):
+    "A crowd, its truth (or None) and its folder (or None) from a peerannot folder, or a dataset name"
     from crowdbook.data import Crowd
     from crowdbook.datasets import LOADERS, load
     p = Path(source)
     if p.exists():
-        crowd = Crowd.from_peerannot(p)
         folder = p if p.is_dir() else p.parent
+        answers = folder / answers if answers is not None else p   # a relative name is in the folder, as in peerannot
+        crowd = Crowd.from_peerannot(answers, metadata=metadata if metadata is not None else folder / 'metadata.json')
         gt = folder / 'ground_truth.npy'
         return crowd, (_read_truth(gt, crowd) if gt.exists() else None), folder
+    if answers is not None or metadata is not None:
+        raise CLIError(f"{source!r} is not a folder: an answers or metadata file applies to a peerannot folder", code=2)
     if source.lower() in LOADERS:
         crowd, truth = load(source, path)
         return crowd, truth, None
@@ -138,10 +140,20 @@ def _strategy_stem(spec:str) -> str:
     "A strategy as it appears in file names: 'DSWC[L=5]' -> 'dswc_l_5'"
     return safe_stem(spec.lower().replace(' ', ''))
 
+PEERANNOT_ONLY = {  # peerannot's strategies that crowdbook does not provide: what they do, and the closest one it does
+    'wds': ("weights each answer by the diagonal of its worker's Dawid-Skene confusion matrix", 'DS'),
+    'twothird': ("keeps a task's majority label only where two thirds of at least two answers agree (-1 elsewhere); "
+                 "MV's soft labels hold that share", 'MV'),
+    'plantnet': ("weights each worker by the number of classes it identified (Pl@ntNet's species)", 'Wawa'),
+}
+
 def _strategies(specs:list[str]) -> dict:
     "The aggregator class of each strategy string, its name, parameters and file name checked before any work (exit code 2 or 3)"
     from crowdbook.aggregate.core import get_aggregator
     _import_all('crowdbook.aggregate')
+    for spec in specs:
+        what, closest = PEERANNOT_ONLY.get(spec.split('[')[0].strip().lower(), (None, None))
+        if what: raise CLIError(f"{spec!r} is peerannot's strategy that {what}; crowdbook does not provide it: the closest is -s {closest}", code=3)
     try: classes = {spec: type(get_aggregator(spec)) for spec in specs}
     except ValueError as e: raise CLIError(str(e), code=3 if 'unknown strategy' in str(e) else 2) from None
     seen = {}
@@ -163,6 +175,20 @@ def _output_dir(out:Path|None, folder:Path|None, sub:str) -> Path|None:
     if out is not None: return output_folder(out)
     return output_folder(folder, sub) if folder is not None else None
 
+def _png_path(path:Path) -> Path:
+    "The checked path of a picture to write: a `.png` name, no symbolic link, its folder created"
+    if path.suffix.lower() != '.png': raise CLIError(f"{path}: pictures are written as PNG, give a file name ending in .png", code=2)
+    return output_path(path.parent, path.name)
+
+def _report_writer(fitted, title:str|None=None):
+    "A `write_files` writer of `crowdbook.plot.crowd_report(fitted)` as PNG (matplotlib imported here, off-screen unless already in use)"
+    if 'matplotlib.pyplot' not in sys.modules:
+        import matplotlib; matplotlib.use('Agg')
+    warnings.filterwarnings('ignore', message='.*torch.jit.script.*')   # crowdbook.plot imports torch: not the user's concern
+    from crowdbook.plot import crowd_report, png_bytes
+    png = png_bytes(crowd_report(fitted, title=title))
+    return lambda f: f.write(png)
+
 def _label_files(specs:list[str], crowd, args, folder) -> dict:
     "The file each strategy writes: `labels_<dataset>_<strategy>[_hard].npy` under --out or FOLDER/labels (None: no file)"
     out = _output_dir(args.out, folder, 'labels')
@@ -170,12 +196,19 @@ def _label_files(specs:list[str], crowd, args, folder) -> dict:
     return {spec: output_path(out, f"labels_{safe_stem(crowd.name)}_{_strategy_stem(spec)}{'_hard' if args.hard else ''}.npy")
             for spec in specs}
 
+def _report_files(specs:list[str], crowd, report:Path|None) -> dict:
+    "The picture each strategy writes with --report: `report_<dataset>_<strategy>.png` (None: no picture)"
+    if report is None: return dict.fromkeys(specs)
+    return {spec: _png_path(output_folder(report) / f"report_{safe_stem(crowd.name)}_{_strategy_stem(spec)}.png") for spec in specs}
+
+HARD_IN_PEERANNOT = ('MajorityVote', 'Wawa', 'IWMV')   # peerannot's label file of these holds one class code per task
+
 def cmd_aggregate(args) -> int:
-    "Check every strategy and file, fit them all, then write every label file whole"
+    "Check every strategy and file, fit them all, then write every label file (and picture) whole"
     from crowdbook.aggregate.core import get_aggregator
     kwargs = {spec: _strategy_kwargs(cls, args) for spec, cls in _strategies(args.strategy).items()}
-    crowd, truth, folder = _load_source(args.source, args.path)
-    files = _label_files(args.strategy, crowd, args, folder)
+    crowd, truth, folder = _load_source(args.source, args.path, args.answers_file, args.metadata_path)
+    files, reports = _label_files(args.strategy, crowd, args, folder), _report_files(args.strategy, crowd, args.report)
     unanswered = int((crowd.feedback_effort() == 0).sum())
     lines, writers = {}, {}
     for spec, extra in kwargs.items():
@@ -184,12 +217,16 @@ def cmd_aggregate(args) -> int:
         acc = _accuracy(agg.labels_, truth, crowd) if truth is not None else None
         if acc is not None: line += f", accuracy {acc:.4f}"
         if args.hard and unanswered: line += f" ({unanswered:,} tasks without answers get the class the strategy's prior favours)"
+        hard = args.hard or type(agg).__name__ in HARD_IN_PEERANNOT
         if files[spec] is not None:
-            writers[files[spec]] = npy_writer(agg.labels_ if args.hard else agg.probas_)
-            line += f" -> {files[spec]}"
+            writers[files[spec]] = npy_writer(agg.labels_ if hard else agg.probas_)
+            line += f"{' (hard labels, as peerannot writes for this strategy)' if hard and not args.hard else ''} -> {files[spec]}"
+        if reports[spec] is not None:
+            writers[reports[spec]] = _report_writer(agg, f"{crowd.name}: {spec}")
+            line += f", picture -> {reports[spec]}"
         lines[spec] = line
     replaced = set(write_files(writers))
-    for spec, line in lines.items(): print(line + (' (replaced the previous file)' if files[spec] in replaced else ''))
+    for spec, line in lines.items(): print(line + (' (replaced the previous file)' if {files[spec], reports[spec]} & replaced else ''))
     return 0
 
 def _add_aggregate(sub):
@@ -204,6 +241,12 @@ def _add_aggregate(sub):
                    help='worker accuracies for GTX, WMV, SV: .npy (one per worker code) or .json {worker: accuracy}')
     p.add_argument('--gold', type=Path, default=None,
                    help='gold labels to estimate worker accuracies (GTX): .json {task: label} or .npy (label per task code, -1 elsewhere)')
+    p.add_argument('--answers-file', default=None, help="answers file in the folder (default answers.json; peerannot's option)")
+    p.add_argument('--metadata_path', '--metadata-path', dest='metadata_path', type=Path, default=None,
+                   help='metadata file (default FOLDER/metadata.json)')
+    p.add_argument('--report', type=Path, default=None, metavar='FOLDER',
+                   help="write a picture of each fit into FOLDER: report_<dataset>_<strategy>.png (answers per task and per worker, "
+                   "the workers' skills, the busiest workers' confusion matrices)")
     p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')
     p.set_defaults(func=cmd_aggregate)
 
@@ -231,9 +274,17 @@ def _add_training(p, n_epochs:int, batch_size:int):
 
 def _add_frames(sub):
     p = sub.add_parser('identify', help='score tasks (ambiguity) or workers (reliability) and write identification/*.npy',
-                       description='Identification scores: entropy, GLAD difficulty, WAUM, trace_confusion, spam_score, ...')
+                       description='Identification scores: entropy, GLAD (task difficulties and worker abilities), WAUM, trace_confusion, '
+                       'spam_score, krippendorffAlpha, ...; and a picture of the crowd with --plot.')
     p.add_argument('source', help='peerannot folder or dataset name')
-    p.add_argument('--strategy', '-s', action='append', required=True, help='score name, repeatable')
+    p.add_argument('--strategy', '--method', '-s', dest='strategy', action='append', default=[],
+                   help="score name, repeatable: entropy, GLAD, trace_confusion, spam_score, krippendorffAlpha, WAUM, ...")
+    p.add_argument('--labels', type=Path, default=None, help="the answers file (default FOLDER/answers.json; peerannot's option)")
+    p.add_argument('--metadata_path', '--metadata-path', dest='metadata_path', type=Path, default=None,
+                   help='metadata file (default FOLDER/metadata.json)')
+    p.add_argument('--plot', type=Path, default=None, metavar='PNG',
+                   help="write a picture of the crowd seen by a Dawid-Skene fit: answers per task and per worker, "
+                   "the workers' skills (their confusion matrices' diagonals weighted by the class priors), the busiest workers' matrices")
     p.add_argument('--n-classes', '-K', type=positive_int, default=None, help='number of classes (default: from metadata)')
     p.add_argument('--out', '-o', type=Path, default=None, help='output folder (default FOLDER/identification)')
     p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')

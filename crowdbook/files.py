@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['safe_stem', 'OutputError', 'output_folder', 'output_path', 'write_files', 'npy_writer', 'json_writer',
+__all__ = ['safe_stem', 'OutputError', 'CLIError', 'output_folder', 'output_path', 'write_files', 'npy_writer', 'json_writer',
            'TooLargeError', 'memory_limit', 'file_limit', 'human_bytes', 'check_memory', 'read_bytes', 'read_npy']
 
 # %% ../nbs/03_files.ipynb #077ef67f
@@ -24,6 +24,10 @@ def safe_stem(name, # any string (a dataset name, a strategy such as 'DSWC[L=5]'
 # %% ../nbs/03_files.ipynb #16dbebaf
 class OutputError(ValueError):
     "An output file cannot be written where it was asked for (the command line exits with code 4)"
+
+class CLIError(Exception):
+    "A failure of a command-line verb, reported as `crowdbook: error: ...` with exit code `code`"
+    def __init__(self, msg:str, code:int=1): super().__init__(msg); self.code = code
 
 def _plain_name(part) -> str:
     "`part` if it is one plain file name, else an `OutputError`"

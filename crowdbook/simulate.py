@@ -115,9 +115,19 @@ class Simulation:
     def __iter__(self): return iter((self.crowd, self.truth))
     def __repr__(self): return f"Simulation({self.options.get('strategy', 'crowd')}: {self.crowd})"
 
+    def side_arrays(self) -> dict:
+        "The arrays written beside the answers, by file stem: peerannot's (`student_teacher_association`: rows (student, teacher); `difficulties`), then the other extras"
+        arrays = {'ground_truth': self.truth, 'matrices': self.confusions}
+        for k, v in self.extras.items():
+            if k == 'teacher':   # teachers follow themselves; students have higher codes
+                students = np.flatnonzero(v != np.arange(len(v)))
+                arrays['student_teacher_association'] = np.column_stack([students, v[students]])
+            else: arrays['difficulties' if k == 'difficulty' else k] = v
+        return arrays
+
     def save(self, folder) -> Path:
-        "Write peerannot's files: `answers.json`, `metadata.json`, `ground_truth.npy`, `matrices.npy` and the extras"
-        arrays = {'ground_truth': self.truth, 'matrices': self.confusions, **self.extras}
+        "Write peerannot's files: `answers.json`, `metadata.json`, `ground_truth.npy`, `matrices.npy` and the `side_arrays`"
+        arrays = self.side_arrays()
         files = {**self.crowd.peerannot_files(folder), **{output_path(folder, f'{k}.npy'): npy_writer(v) for k, v in arrays.items()}}
         write_files(files)   # every file whole, renamed into place together: a killed run leaves the old folder or the new one
         return Path(folder)
@@ -138,6 +148,7 @@ def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
              random:float=0.0, # probability that a task is impossible, answered at random (discrete-difficulty)
              imbalance_votes:bool=False, # draw the number of answers of each task uniformly in 1..feedback
              workerload:int|None=None, # maximum number of tasks per worker
+             bad_alpha:float=1.0, # Dirichlet concentration of the bad workers' rows (discrete-difficulty; peerannot's code: 5)
              seed:int=0, # random seed
             ) -> Simulation:
     "Simulate a crowd in one of the peerannot paper's settings"
@@ -149,6 +160,7 @@ def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
                  f"simulating {n_tasks:,} tasks × {per_task:,} answers from {n_workers:,} workers and {n_classes:,} classes")
     _check_ratio(ratio); _check_ratio(random, 'random')
     if ratio_diff < 0: raise ValueError(f"ratio_diff must be non-negative, got {ratio_diff}")
+    if not bad_alpha > 0 or not np.isfinite(bad_alpha): raise ValueError(f"bad_alpha must be a positive number, got {bad_alpha}")
     rng = np.random.default_rng(seed)
     K, extras = n_classes, {}
     truth = rng.integers(0, K, size=n_tasks)
@@ -168,7 +180,7 @@ def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
     else:
         n_good = int(ratio * n_workers)
         conf = np.concatenate([dirichlet_confusions(n_good, K, rng, alpha=0.2),
-                               dirichlet_confusions(n_workers - n_good, K, rng, dominant=False)])
+                               dirichlet_confusions(n_workers - n_good, K, rng, alpha=bad_alpha, dominant=False)])
         p_hard = (1 - random) / (ratio_diff + 1)
         extras['difficulty'] = rng.choice(np.array(['easy', 'hard', 'random']), p=[ratio_diff * p_hard, p_hard, random], size=n_tasks)
         extras['good_workers'] = np.arange(n_workers) < n_good
@@ -180,6 +192,7 @@ def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
         label = np.where(d == 'random', rng.integers(0, K, size=len(task)), label)
     options = dict(strategy=strategy, n_tasks=n_tasks, n_workers=n_workers, n_classes=K, feedback=feedback, ratio=ratio,
                    ratio_diff=ratio_diff, random=random, imbalance_votes=imbalance_votes, workerload=workerload, seed=seed)
+    if strategy == 'discrete-difficulty': options['bad_alpha'] = bad_alpha
     crowd = Crowd(task, worker, label, n_tasks, n_workers, K, name=strategy)
     crowd.metadata = {k: v for k, v in options.items() if k not in ('n_tasks', 'n_workers', 'n_classes') and v is not None}
     return Simulation(crowd, truth, conf, extras, options)

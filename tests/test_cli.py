@@ -110,3 +110,64 @@ def test_bad_strategy_parameters_are_usage_errors(tmp_path):
         r = crowdbook('aggregate', str(tmp_path / 'c'), '-s', 'MV', '-s', spec)
         assert r.returncode == 2 and spec in r.stderr, r.stderr
     assert not (tmp_path / 'c' / 'labels').exists() or not any((tmp_path / 'c' / 'labels').iterdir())
+
+TOY = {'0': {'0': 1, '1': 0, '2': 1, '3': 1}, '1': {'0': 1, '2': 0, '3': 0}, '2': {'1': 1, '3': 1}}   # peerannot's toy data
+
+def toy_folder(tmp_path, answers_name='answers.json'):
+    folder = tmp_path / 'toy'; folder.mkdir()
+    (folder / answers_name).write_text(json.dumps(TOY))
+    (folder / 'metadata.json').write_text(json.dumps({'name': 'toy-data', 'n_classes': 2, 'n_workers': 4}))
+    return folder
+
+def test_peerannot_cases_through_the_folder(tmp_path):
+    "peerannot's tests/test_models.py and test_identification.py cases, run through the folder format and the command"
+    folder = toy_folder(tmp_path, 'votes.json')
+    r = crowdbook('aggregate', str(folder), '--answers-file', 'votes.json', '-s', 'majority_voting', '-s', 'naive_soft',
+                  '-s', 'dawid_skene', '-s', 'wawa', '-s', 'iwmv', '-s', 'glad', '--hard')
+    assert r.returncode == 0, r.stderr
+    for s in ('majority_voting', 'naive_soft', 'dawid_skene', 'wawa', 'iwmv', 'glad'):
+        assert np.load(folder / 'labels' / f'labels_toy-data_{s}_hard.npy').tolist() == [1, 0, 1], s
+    assert crowdbook('aggregate', str(folder), '--answers-file', 'votes.json', '-s', 'naive_soft').returncode == 0
+    ns = np.load(folder / 'labels' / 'labels_toy-data_naive_soft.npy')
+    assert np.allclose(ns, [[.25, .75], [2 / 3, 1 / 3], [0, 1]])
+    r = crowdbook('identify', str(folder), '--labels', str(folder / 'votes.json'), '--method', 'entropy', '-s', 'GLAD')
+    assert r.returncode == 0, r.stderr
+    h = np.load(folder / 'identification' / 'entropies.npy')
+    assert h.shape == (3,) and h[2] == 0
+    assert sorted(p.name for p in (folder / 'identification' / 'glad').glob('*.npy')) == ['abilities.npy', 'difficulties.npy']
+    kr = tmp_path / 'kr'; kr.mkdir()   # peerannot's krippendorff-data: labels 1..4 in 4 classes, so no metadata here
+    (kr / 'answers.json').write_text(json.dumps({'0': {'1': 1}, '1': {}, '2': {'1': 2, '2': 2}, '3': {'1': 1, '2': 1},
+        '4': {'1': 3, '2': 3}, '5': {'0': 3, '1': 3, '2': 4}, '6': {'0': 4, '1': 4, '2': 4}, '7': {'0': 1, '1': 3},
+        '8': {'0': 2, '2': 2}, '9': {'0': 1, '2': 1}, '10': {'0': 1, '2': 1}, '11': {'0': 3, '2': 3},
+        '12': {'0': 3, '2': 3}, '13': {}, '14': {'0': 3, '2': 4}}))
+    assert crowdbook('identify', str(kr), '-s', 'krippendorffAlpha').returncode == 0
+    assert np.load(kr / 'identification' / 'krippendorff_alpha.npy') == pytest.approx(0.691358024691358, abs=1e-12)
+
+@pytest.mark.parametrize('verb, name, closest', [('aggregate', 'WDS', 'DS'), ('aggregate', 'TwoThird', 'MV'),
+                                                 ('aggregate', 'plantnet[alpha=0.5]', 'Wawa'), ('identify', 'AUM', 'WAUM')])
+def test_peerannot_only_strategies_name_the_closest(tmp_path, verb, name, closest):
+    r = crowdbook(verb, str(toy_folder(tmp_path)), '-s', name)
+    assert r.returncode == 3 and f"the closest is -s {closest}" in r.stderr and "peerannot's" in r.stderr
+
+def test_simulate_side_files_and_defaults(tmp_path):
+    assert crowdbook('simulate', '--folder', str(tmp_path / 'default')).returncode == 0
+    meta = json.loads((tmp_path / 'default' / 'metadata.json').read_text())
+    assert (meta['name'], meta['n_workers'], meta['n_task'], meta['n_classes']) == ('hammer-spammer', 1, 20, 2)
+    r = crowdbook('simulate', '-s', 'student-teacher', '--n-worker=10', '--ratio=0.3', '--folder', str(tmp_path / 'st'))
+    assert r.returncode == 0, r.stderr
+    assoc = np.load(tmp_path / 'st' / 'student_teacher_association.npy')
+    assert assoc[:, 0].tolist() == [7, 8, 9] and (assoc[:, 1] < 7).all()
+
+def test_pictures(tmp_path):
+    folder = tmp_path / 'hs'
+    assert crowdbook('simulate', '--n-worker=8', '--n-task=60', '-K', '3', '--folder', str(folder)).returncode == 0
+    r = crowdbook('aggregate', str(folder), '-s', 'MV', '-s', 'DSWC[L=2]', '--report', str(tmp_path / 'pics'))
+    assert r.returncode == 0 and 'Warning' not in r.stderr, r.stderr
+    assert sorted(p.name for p in (tmp_path / 'pics').iterdir()) == ['report_hammer-spammer_dswc_l_2.png', 'report_hammer-spammer_mv.png']
+    r = crowdbook('identify', str(folder), '--plot', str(tmp_path / 'pics' / 'ds.png'))
+    assert r.returncode == 0, r.stderr
+    assert all(p.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' for p in (tmp_path / 'pics').iterdir())
+    assert crowdbook('identify', str(folder), '--plot', str(tmp_path / 'ds.svg')).returncode == 2
+    (tmp_path / 'link.png').symlink_to(tmp_path / 'pics' / 'ds.png')
+    r = crowdbook('identify', str(folder), '--plot', str(tmp_path / 'link.png'))
+    assert r.returncode == 4 and 'symbolic link' in r.stderr

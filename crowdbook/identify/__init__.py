@@ -13,9 +13,8 @@ from ..aggregate.ds import DawidSkene
 from ..aggregate.glad import GLAD
 
 # %% auto #0
-__all__ = ['IDENTIFIERS', 'entropy', 'trace_confusion', 'spam_score', 'hinton', 'glad_difficulty', 'glad_ability',
-           'krippendorff_alpha', 'effort_histograms', 'roc_auc', 'pair_plot', 'drop_spammers', 'ambiguous_grid',
-           'identify', 'cli_identify']
+__all__ = ['IDENTIFIERS', 'ALIASES', 'PEERANNOT_ONLY', 'entropy', 'trace_confusion', 'spam_score', 'glad_difficulty',
+           'glad_ability', 'krippendorff_alpha', 'roc_auc', 'drop_spammers', 'glad_files', 'identify', 'cli_identify']
 
 # %% ../../nbs/40_identify.ipynb #3ddc4834
 def entropy(crowd, normalize:bool=False) -> np.ndarray:
@@ -50,24 +49,6 @@ def spam_score(crowd=None, confusions=None, **ds_kwargs) -> np.ndarray:
     if K < 2: raise ValueError(f"the spammer score compares a worker's answers across true classes: it needs at least 2 classes, got {K}")
     return ((m - m.mean(1, keepdims=True)) ** 2).sum((1, 2)) / (K - 1)
 
-# %% ../../nbs/40_identify.ipynb #a4827ec6
-def hinton(matrix, ax=None, title:str|None=None, classes=None):
-    "Draw `matrix` (entries in [0, 1]) as a Hinton diagram: one square per entry, area proportional to the entry"
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-    m = np.asarray(matrix, dtype=float)
-    ax = ax or plt.gca()
-    ax.set_facecolor('whitesmoke'); ax.set_aspect('equal')
-    for (r, c), v in np.ndenumerate(m):
-        side = np.sqrt(np.clip(v, 0, 1)) * 0.9
-        ax.add_patch(Rectangle((c - side / 2, r - side / 2), side, side, color='tab:blue'))
-    ax.set_xlim(-.5, m.shape[1] - .5); ax.set_ylim(m.shape[0] - .5, -.5)
-    ticks = np.arange(m.shape[0]); labels = classes if classes is not None else ticks
-    ax.set_xticks(ticks, labels, rotation=90 if classes is not None else 0); ax.set_yticks(ticks, labels)
-    ax.set_xlabel('answer'); ax.set_ylabel('true class')
-    if title: ax.set_title(title)
-    return ax
-
 # %% ../../nbs/40_identify.ipynb #957ba32d
 def glad_difficulty(crowd, **glad_kwargs) -> np.ndarray:
     "GLAD's difficulty 1/beta of each task (higher: harder)"
@@ -92,19 +73,6 @@ def krippendorff_alpha(crowd) -> float:
     expected = n_c.sum() ** 2 - (n_c ** 2).sum()
     return float(1 - (n - 1) * disagree / expected) if expected > 0 else 1.0
 
-# %% ../../nbs/40_identify.ipynb #a4ff8dc0
-def effort_histograms(crowd, axs=None, title:str|None=None, bins:int=17):
-    "Histograms of the worker load |T(w_j)| and the feedback effort |A(x_i)|, in percent"
-    import matplotlib.pyplot as plt
-    crowd = as_crowd(crowd)
-    if axs is None: _, axs = plt.subplots(1, 2, figsize=(8, 3))
-    for ax, values, label in ((axs[0], crowd.worker_load(), r'$|\mathcal{T}(w_j)|$ tasks per worker'),
-                              (axs[1], crowd.feedback_effort(), r'$|\mathcal{A}(x_i)|$ answers per task')):
-        ax.hist(values, bins=bins, weights=np.full(len(values), 100 / len(values)))
-        ax.set_xlabel(label); ax.set_ylabel('percent')
-    if title: axs[0].set_title(title, loc='left')
-    return axs
-
 # %% ../../nbs/40_identify.ipynb #026fb376
 def roc_auc(scores, positives) -> float:
     "Area under the ROC curve of `scores` for the boolean labels `positives` (higher score = more positive), ties counted half"
@@ -114,25 +82,6 @@ def roc_auc(scores, positives) -> float:
     ranks = pd.Series(scores).rank().to_numpy()
     return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
-# %% ../../nbs/40_identify.ipynb #b98fcde6
-def pair_plot(scores:pd.DataFrame, hue=None, figsize=(8, 8)):
-    "Scatter every pair of worker scores (columns of `scores`), histograms on the diagonal, coloured by `hue`"
-    import matplotlib.pyplot as plt
-    cols = list(scores.columns); n = len(cols)
-    hue = np.zeros(len(scores), bool) if hue is None else np.asarray(hue)
-    fig, axs = plt.subplots(n, n, figsize=figsize, squeeze=False)
-    for r, a in enumerate(cols):
-        for c, b in enumerate(cols):
-            ax = axs[r, c]
-            for h in np.unique(hue):
-                sel = hue == h
-                if r == c: ax.hist(scores[a][sel], bins=15, alpha=.6)
-                else: ax.scatter(scores[b][sel], scores[a][sel], s=10, alpha=.7)
-            if r == n - 1: ax.set_xlabel(b)
-            if c == 0: ax.set_ylabel(a)
-    fig.tight_layout()
-    return fig
-
 # %% ../../nbs/40_identify.ipynb #b9461bf1
 def drop_spammers(crowd, threshold:float=0.2, confusions=None, **ds_kwargs) -> tuple[Crowd, np.ndarray]:
     "The crowd without the workers whose spammer score is below `threshold`, and the codes of the dropped workers"
@@ -141,50 +90,56 @@ def drop_spammers(crowd, threshold:float=0.2, confusions=None, **ds_kwargs) -> t
     dropped = np.flatnonzero((s < threshold) & (crowd.worker_load() > 0))
     return (crowd.drop(workers=dropped) if len(dropped) else crowd), dropped
 
-# %% ../../nbs/40_identify.ipynb #635009f3
-def ambiguous_grid(scores, # one score per task, higher = more ambiguous
-                   images, # uint8 images of the tasks, N×H×W×C (or a function `idx -> images`)
-                   labels, # class code of each task, used to group the rows
-                   classes, # class names
-                   per_class:int=3, # images shown per class
-                   title:str|None=None):
-    "Grid of the `per_class` highest-scoring images of each class (one row per class)"
-    import matplotlib.pyplot as plt
-    scores, labels = np.asarray(scores, dtype=float), np.asarray(labels)
-    picks = [np.flatnonzero(labels == k)[np.argsort(-scores[labels == k], kind='stable')[:per_class]] for k in range(len(classes))]
-    idx = np.concatenate(picks)
-    imgs = images(idx) if callable(images) else np.asarray(images)[idx]
-    fig, axs = plt.subplots(len(classes), per_class, figsize=(1.3 * per_class, 1.3 * len(classes)), squeeze=False)
-    for ax, i, im in zip(axs.ravel(), idx, imgs):
-        ax.imshow(im); ax.set_xticks([]); ax.set_yticks([]); ax.set_title(f'{scores[i]:.2f}', fontsize=7)
-    for k, ax in enumerate(axs[:, 0]): ax.set_ylabel(classes[k], fontsize=8)
-    if title: fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
 # %% ../../nbs/40_identify.ipynb #dbd7707c
-IDENTIFIERS = {  # name: (function of the crowd, file name, 'task' or 'worker' or 'crowd')
+def glad_files(crowd, **glad_kwargs) -> dict:
+    "peerannot's `identification/glad/` arrays from one GLAD fit with its link: rows (task code, log beta_i) and (worker code, alpha_j)"
+    g = GLAD(**{'chance_corrected': False, **glad_kwargs}).fit(as_crowd(crowd))
+    return {'difficulties.npy': np.column_stack([np.arange(len(g.betas_)), np.log(g.betas_)]),
+            'abilities.npy': np.column_stack([np.arange(len(g.skills_)), g.skills_])}
+
+IDENTIFIERS = {  # name: (function of the crowd, file name or folder of files, what is scored)
     'entropy': (entropy, 'entropies.npy', 'task'),
-    'glad': (glad_difficulty, 'glad_difficulty.npy', 'task'),
+    'glad': (glad_files, 'glad', 'task and worker'),
+    'glad_difficulty': (glad_difficulty, 'glad_difficulty.npy', 'task'),
     'glad_ability': (glad_ability, 'glad_ability.npy', 'worker'),
     'trace_confusion': (trace_confusion, 'traces_confusion.npy', 'worker'),
     'spam_score': (spam_score, 'spam_score.npy', 'worker'),
     'krippendorff_alpha': (krippendorff_alpha, 'krippendorff_alpha.npy', 'crowd'),
 }
+ALIASES = {'krippendorffalpha': 'krippendorff_alpha'}   # peerannot's name
+PEERANNOT_ONLY = {'aum': 'the area under the margin of a classifier trained on one hard label per task',
+                  'waum_perworker': "WAUM's variant with one training per worker"}
+
+def _key(strategy:str) -> str: return ALIASES.get(strategy.lower(), strategy.lower())
 
 def identify(crowd, strategy:str):
-    "Run the identification score named `strategy` (see `IDENTIFIERS`) on `crowd`"
-    key = strategy.lower()
-    if key not in IDENTIFIERS: raise ValueError(f"unknown identification strategy {strategy!r}; available: {', '.join(IDENTIFIERS)}")
-    return IDENTIFIERS[key][0](as_crowd(crowd))
+    "Run the identification score named `strategy` (see `IDENTIFIERS`; peerannot's names accepted) on `crowd`"
+    if _key(strategy) not in IDENTIFIERS: raise ValueError(f"unknown identification strategy {strategy!r}; available: {', '.join(IDENTIFIERS)}")
+    return IDENTIFIERS[_key(strategy)][0](as_crowd(crowd))
+
+# %% ../../nbs/40_identify.ipynb #4e6f5bcb
+def _stats(v) -> str: return f"mean {np.nanmean(v):.4f}, min {np.nanmin(v):.4f}, max {np.nanmax(v):.4f}"
+
+def _summary(values, kind:str) -> str:
+    "One line describing a score: its value, or the mean, min and max of each array (of the value column of peerannot's (code, value) rows)"
+    if isinstance(values, dict): return '; '.join(f"{k} {_stats(v[:, 1])}" for k, v in values.items())
+    if np.ndim(values) == 0: return f"{values:.4f}"
+    nan = int(np.isnan(values).sum())
+    return f"{kind} scores, {_stats(values)}" + (f" ({nan:,} without answers: NaN)" if nan else '')
 
 def cli_identify(args) -> int:
-    "The `crowdbook identify` verb: write each score into `identification/` (all files whole, once every score is computed) and print a summary"
-    from crowdbook.cli import CLIError, _load_source, _output_dir
-    from crowdbook.files import npy_writer, output_path, write_files
-    unknown = [s for s in args.strategy if s.lower() not in IDENTIFIERS and s.lower() != 'waum']
-    if unknown: raise CLIError(f"unknown identification strategy {unknown[0]!r}; available: {', '.join(IDENTIFIERS)}, WAUM", code=3)
-    crowd, truth, folder = _load_source(args.source, args.path)
+    "The `crowdbook identify` verb: write each score into `identification/` and the --plot picture (all files whole, once everything is computed)"
+    from crowdbook.cli import _load_source, _output_dir, _png_path, _report_writer
+    from crowdbook.files import CLIError, npy_writer, output_folder, output_path, write_files
+    if not args.strategy and args.plot is None: raise CLIError("identify needs a score (-s, --method) or --plot", code=2)
+    for s in args.strategy:
+        if s.lower() in PEERANNOT_ONLY:
+            raise CLIError(f"{s!r} is peerannot's score of {PEERANNOT_ONLY[s.lower()]}; crowdbook does not provide it: the closest is -s WAUM", code=3)
+        if _key(s) not in IDENTIFIERS and s.lower() != 'waum':
+            raise CLIError(f"unknown identification strategy {s!r}; available: {', '.join(IDENTIFIERS)}, WAUM, krippendorffAlpha", code=3)
+    plot = _png_path(args.plot) if args.plot is not None else None
+    labels = args.labels.absolute() if args.labels is not None else None   # peerannot's --labels: relative to the working folder
+    crowd, truth, folder = _load_source(args.source, args.path, labels, args.metadata_path)
     if args.n_classes is not None and args.n_classes != crowd.n_classes:
         raise ValueError(f"--n-classes={args.n_classes} but the crowd has {crowd.n_classes} classes")
     out = _output_dir(args.out, folder, 'identification')
@@ -194,15 +149,15 @@ def cli_identify(args) -> int:
             from crowdbook.identify.waum import cli_waum
             cli_waum(args, out)
             continue
+        _, name, kind = IDENTIFIERS[_key(s)]
         values = identify(crowd, s)
-        line = f"{s}: " + (f"{values:.4f}" if np.ndim(values) == 0 else
-                           f"{IDENTIFIERS[s.lower()][2]} scores, mean {np.nanmean(values):.4f}, min {np.nanmin(values):.4f}, max {np.nanmax(values):.4f}")
-        if np.ndim(values) and np.isnan(values).any(): line += f" ({int(np.isnan(values).sum()):,} without answers: NaN)"
-        path = output_path(out, IDENTIFIERS[s.lower()][1]) if out is not None else None
-        if path is not None:
-            files[path] = npy_writer(values)
-            line += f" -> {path}"
-        lines.append((line, path))
+        paths = [] if out is None else ([output_path(out, name)] if not isinstance(values, dict) else
+                                         [output_path(out, name, k) for k in values])
+        files.update(zip(paths, map(npy_writer, values.values() if isinstance(values, dict) else [values])))
+        lines.append((f"{s}: {_summary(values, kind)}" + (f" -> {paths[0] if len(paths) == 1 else output_folder(out, name)}" if paths else ''), paths))
+    if plot is not None:
+        files[plot] = _report_writer(DawidSkene().fit(crowd), f"{crowd.name}: Dawid-Skene")
+        lines.append((f"picture of the Dawid-Skene fit -> {plot}", [plot]))
     replaced = set(write_files(files))
-    for line, path in lines: print(line + (' (replaced the previous file)' if path in replaced else ''))
+    for line, paths in lines: print(line + (' (replaced the previous file)' if replaced & set(paths) else ''))
     return 0
