@@ -305,7 +305,7 @@ def _add_frames(sub):
         p.add_argument('--img-size', type=positive_int, default=None, help='resize the images to this size (default: as they are)')
         p.add_argument('--out', type=Path, default=None, help='folder for models/, results/ and labels/ (default: FOLDER)')
         p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')
-        p.set_defaults(func=lambda a, v=verb: _dispatch('crowdbook.deep', 'cli_' + v.replace('-', '_'), a))
+        p.set_defaults(func=lambda a, v=verb: _dispatch('crowdbook.deep.crowd', 'cli_' + v.replace('-', '_'), a))
 
 # %% ../nbs/90_cli.ipynb #56d05e09
 def make_parser() -> argparse.ArgumentParser:

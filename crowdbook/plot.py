@@ -301,7 +301,7 @@ def reliability_diagram(probs, # N×K predicted probabilities
                         truth, # N gold class codes
                         n_bins:int=15, ax=None, label:str|None=None):
     "Accuracy against confidence per bin (bars), the gap to the diagonal (hatched) and the ECE in the title"
-    from crowdbook.soft import calibration_bins, expected_calibration_error   # here: `crowdbook.soft` loads torch and fastai
+    from crowdbook.deep.soft import calibration_bins, expected_calibration_error   # here: `crowdbook.deep.soft` loads torch and fastai
     bins = calibration_bins(probs, truth, n_bins)
     w, mid = 1 / n_bins, (bins['lower'] + bins['upper']) / 2
     acc, conf = bins['accuracy'].fillna(0), bins['confidence'].fillna(0)

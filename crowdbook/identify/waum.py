@@ -15,7 +15,9 @@ from ..data import Crowd, as_crowd
 from ..files import npy_writer, output_path, write_files
 from ..aggregate.ds import DawidSkene
 from ..aggregate.vote import MajorityVote
-from ..learner import crowd_dls, crowd_learner, test_dl, load_inputs, default_backbone, fit_one_cycle_shown
+from ..deep.data import crowd_dls, test_dl, load_inputs
+from ..deep.learner import crowd_learner, fit_one_cycle_shown
+from ..deep.models import default_backbone
 
 # %% auto #0
 __all__ = ['margins', 'MarginRecorder', 'WAUMResult', 'prune_tasks', 'waum', 'cli_waum']
