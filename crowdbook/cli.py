@@ -184,7 +184,6 @@ def _report_writer(fitted, title:str|None=None):
     "A `write_files` writer of `crowdbook.plot.crowd_report(fitted)` as PNG (matplotlib imported here, off-screen unless already in use)"
     if 'matplotlib.pyplot' not in sys.modules:
         import matplotlib; matplotlib.use('Agg')
-    warnings.filterwarnings('ignore', message='.*torch.jit.script.*')   # crowdbook.plot imports torch: not the user's concern
     from crowdbook.plot import crowd_report, png_bytes
     png = png_bytes(crowd_report(fitted, title=title))
     return lambda f: f.write(png)
