@@ -126,24 +126,26 @@ class DawidSkene(Aggregator):
 # %% ../../nbs/12_aggregate.ds.ipynb #04084c4a
 @register('OneCoinDS', 'OneCoinDawidSkene', 'OCDS', 'one_coin')
 class OneCoinDawidSkene(DawidSkene):
-    "One-coin Dawid-Skene: one accuracy per worker, mistakes spread evenly over the other classes; EM"
+    "One-coin Dawid-Skene: one accuracy per worker, mistakes spread evenly over the other classes; cross-fitted EM"
     def _fit(self, crowd):
         _check_confusions_fit(crowd, type(self).__name__)
         n, J, K, c = crowd.n_tasks, crowd.n_workers, crowd.n_classes, self.smoothing
         load, answered = crowd.worker_load(), _answered(crowd)
+        others = load[crowd.worker] - 1                         # the worker's other answers, for each answer
         def step(state):
             T = state[0]
-            right = np.bincount(crowd.worker, weights=T[crowd.task, crowd.label], minlength=J)
-            alpha = np.where(load > 0, (right + c * load / 2) / ((1 + c) * np.maximum(load, 1)), .5)
+            own = T[crowd.task, crowd.label]                    # each answer's current probability of being right
+            right = np.bincount(crowd.worker, weights=own, minlength=J)
+            held_out = np.where(others > 0, (right[crowd.worker] - own) / np.maximum(others, 1), 1 / K)
             prior = T[answered].mean(0)
-            S = rule_scores(crowd.task, crowd.label, *rule_weights('GTX', alpha[crowd.worker], K), n, K)
+            S = rule_scores(crowd.task, crowd.label, *rule_weights('GTX', (held_out + c / K) / (1 + c), K), n, K)
             with np.errstate(divide='ignore'): T, ll = _normalize_rows(S + np.log(prior))
-            pseudo = c / 2 * load @ (np.log(alpha) + np.log1p(-alpha))   # the pseudo-answers' log-likelihood
-            return (T, alpha, prior), ll[answered].sum() + pseudo
+            return (T, right), ll[answered].sum()
         T0 = initial_probas(crowd, self.init, self.seed)
-        (T, alpha, prior), self.loglik_, self.converged_ = run_em(step, (T0, None, None), self.max_iter, self.tol,
-                                                                   self.verbose, 'OneCoinDawidSkene')
-        self.n_iter_, self.skills_, self.priors_ = len(self.loglik_), alpha, prior
+        (T, right), self.loglik_, self.converged_ = run_em(step, (T0, None), self.max_iter, self.tol,
+                                                           self.verbose, 'OneCoinDawidSkene')
+        alpha = (np.where(load > 0, right / np.maximum(load, 1), 1 / K) + c / K) / (1 + c)
+        self.n_iter_, self.skills_, self.priors_ = len(self.loglik_), alpha, T[answered].mean(0)
         off = (1 - alpha) / max(K - 1, 1)
         self.confusions_ = off[:, None, None] + (alpha - off)[:, None, None] * np.eye(K)
         return T
