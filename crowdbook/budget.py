@@ -12,7 +12,8 @@ from .data import Crowd
 from .aggregate.vote import check_rule, check_priors, rule_weights, rule_scores, rule_probas, estimate_accuracies
 
 # %% auto #0
-__all__ = ['LabellerPool', 'budget_metrics', 'collect_threshold', 'UncertaintyRun', 'collect_uncertainty', 'LabelStream']
+__all__ = ['LabellerPool', 'budget_metrics', 'collect_threshold', 'label_dataset', 'UncertaintyRun', 'collect_uncertainty',
+           'LabelStream']
 
 # %% ../nbs/20_budget.ipynb #dc705d5f
 def _check_accuracies(acc, name:str='accuracies') -> np.ndarray:
@@ -168,6 +169,19 @@ def _score_path(rule:str, alpha:np.ndarray, who:np.ndarray, lab:np.ndarray, K:in
     step = np.asarray(off)[..., None] + np.asarray(on - off)[..., None] * (lab[..., None] == np.arange(K))
     return np.cumsum(np.broadcast_to(step, lab.shape + (K,)), axis=2)
 
+def _labels_needed(conf:np.ndarray, # confidence of each item after each of its labels, (..., n_items, kappa)
+                   tau, # threshold, or None for exactly `kappa` labels
+                   kappa:int) -> np.ndarray:
+    "Labels each item takes under Strategy 1: up to the first whose confidence exceeds `tau`, else `kappa`"
+    if tau is None: return np.full(conf.shape[:-1], kappa)
+    hit = conf > tau
+    return np.where(hit.any(-1), hit.argmax(-1) + 1, kappa)
+
+def _spend(k:np.ndarray, budget:int) -> np.ndarray:
+    "Labels each item gets when items take `k` labels in turn until `budget` runs out (the last item keeps what it got)"
+    before = np.cumsum(k, axis=-1) - k                           # labels spent before each item starts
+    return np.where(before < budget, np.minimum(k, budget - before), 0)
+
 def collect_threshold(pool:LabellerPool, # labellers (a batch of pools repeats the experiment)
                       rule:str='GTX', # 'MV', 'WMV', 'SV' or 'GTX'
                       budget:int=15_000, # total number of labels B
@@ -193,13 +207,8 @@ def collect_threshold(pool:LabellerPool, # labellers (a batch of pools repeats t
         wrong = P.argmax(-1) != truth[..., None]
         miss = 1 - np.take_along_axis(P, np.broadcast_to(truth[..., None, None], conf.shape + (1,)), -1)[..., 0]
         for t in taus:
-            if t is None: k = np.full(truth.shape, kappa)
-            else:
-                hit = conf > t
-                k = np.where(hit.any(-1), hit.argmax(-1) + 1, kappa)
-            before = np.cumsum(k, axis=1) - k                        # labels spent before each item starts
-            done = before < budget
-            got = np.where(done, np.minimum(k, budget - before), 0)  # the last item keeps what it got
+            got = _spend(_labels_needed(conf, t, kappa), budget)
+            done = got > 0
             pos = np.maximum(got - 1, 0)[..., None]
             N = done.sum(1)
             err = (np.take_along_axis(wrong, pos, -1)[..., 0] & done).sum(1) / N
@@ -207,6 +216,34 @@ def collect_threshold(pool:LabellerPool, # labellers (a batch of pools repeats t
             rows.append(pd.DataFrame({'pool': list(R), 'rule': rule, 'tau': np.nan if t is None else t, 'kappa': kappa,
                                       'N': N, 'k': got.sum(1) / N, 'error': err, 'mae': mae}))
     return pd.concat(rows, ignore_index=True).sort_values(['tau', 'pool'], kind='stable').reset_index(drop=True)
+
+# %% ../nbs/20_budget.ipynb #2febfd0c
+def label_dataset(pool:LabellerPool, # the labellers: one pool, not a batch
+                  truth, # true class of each item, in the order the items are labelled
+                  rule:str='GTX', # 'MV', 'WMV', 'SV' or 'GTX'
+                  budget:int=1_000, # total number of labels B
+                  tau=.95, # confidence threshold in (0, 1), or None for exactly `kappa` labels per item
+                  kappa:int=5, # most labels per item
+                  accuracies=None, # accuracies the rule believes (default: the pool's true ones), e.g. `pool.assess()`
+                  seed:int=0, # random seed of the labels
+                 ) -> tuple[Crowd, np.ndarray]:
+    "Strategy 1 on given items: the labels collected within `budget` as a `Crowd`, and each item's probabilities under `rule`"
+    if pool.n_pools: raise ValueError(f"label_dataset labels one dataset with one pool, got a batch of {pool.n_pools} pools")
+    rule, K = check_rule(rule), pool.n_classes
+    kappa = _check_kappa(kappa, pool.n_labellers)
+    tau = None if tau is None else _check_tau(tau)
+    if budget < 1: raise ValueError(f"budget must be at least 1, got {budget}")
+    _, used = _pools(pool, accuracies)
+    who, lab = pool.draw(truth, kappa, seed)                                        # n_items × kappa
+    P = rule_probas(rule, _score_path(rule, used, who[None], lab[None], K), pool.priors)[0]
+    got = _spend(_labels_needed(P.max(-1), tau, kappa), budget)
+    n = len(who)
+    kept = np.arange(kappa) < got[:, None]
+    crowd = Crowd(np.broadcast_to(np.arange(n)[:, None], who.shape)[kept], who[kept], lab[kept],
+                  n_tasks=n, n_workers=pool.n_labellers, n_classes=K)
+    probas = np.where((got > 0)[:, None], P[np.arange(n), np.maximum(got - 1, 0)], np.nan)
+    return crowd, probas
+
 
 # %% ../nbs/20_budget.ipynb #11f55b0f
 @dataclass
