@@ -40,8 +40,10 @@ def connect(scheduler=None, # address of a running scheduler ('tcp://host:8786')
     _, distributed = _require()
     if isinstance(scheduler, distributed.Client): return scheduler
     if scheduler is None:
-        return distributed.Client(n_workers=n_workers, threads_per_worker=1, memory_limit=memory_limit,
-                                  processes=processes, dashboard_address=None)
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='Port .* is already in use')   # another cluster's dashboard: not the user's concern
+            return distributed.Client(n_workers=n_workers, threads_per_worker=1, memory_limit=memory_limit,
+                                      processes=processes, dashboard_address=None)
     try: return distributed.Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError) as e:
         raise ConnectionError(f"cannot reach the dask scheduler at {scheduler!r} within {timeout:g} s ({e}); "
