@@ -373,7 +373,8 @@ def _fit_glad(agg:GLAD, dc:DaskCrowd):
     fitted = {'skills_': a, 'priors_': np.exp(log_rho), 'loglik_': np.array(loglik), 'n_iter_': len(loglik), 'converged_': converged}
     return dc.map(_glad_out, a, log_rho, offset, agg, states=futs), fitted
 
-ENGINES = {MajorityVote: _fit_mv, Wawa: _fit_wawa, ZeroBasedSkill: _fit_zbs, DawidSkene: _fit_ds, OneCoinDawidSkene: _fit_ocds, GLAD: _fit_glad}
+ENGINES = {'MajorityVote': _fit_mv, 'Wawa': _fit_wawa, 'ZeroBasedSkill': _fit_zbs, 'DawidSkene': _fit_ds,   # by class name: a strategy
+           'OneCoinDawidSkene': _fit_ocds, 'GLAD': _fit_glad}   # class re-defined in the same session (a notebook run) still matches
 
 # %% ../../nbs/16_aggregate.mapreduce.ipynb #795b947d
 def _frame(crowd:Crowd, out, classes:pd.Index) -> pd.DataFrame:
@@ -393,8 +394,8 @@ class DaskAggregator:
                  retries:int=1, # times a fit starts again from the source data when the cluster loses a worker
                 ):
         self.strategy = get_aggregator(strategy) if isinstance(strategy, str) else strategy
-        if type(self.strategy) not in ENGINES:
-            raise ValueError(f"the Dask engine runs {', '.join(c.__name__ for c in ENGINES)}; got {type(self.strategy).__name__}")
+        if type(self.strategy).__name__ not in ENGINES:
+            raise ValueError(f"the Dask engine runs {', '.join(ENGINES)}; got {type(self.strategy).__name__}")
         if retries < 0: raise ValueError(f"`retries` must be non-negative, got {retries}")
         self.client, self.npartitions, self.retries = client, npartitions, retries
 
@@ -408,7 +409,7 @@ class DaskAggregator:
             if attempt: dc = load_crowd(dc.source[0], dc.client, *dc.source[1:])   # the partitions are read again
             self.client, self.crowd_ = dc.client, dc
             try:
-                outs, fitted = ENGINES[type(self.strategy)](self.strategy, dc)
+                outs, fitted = ENGINES[type(self.strategy).__name__](self.strategy, dc)
                 dc.gather(outs, 1)   # every partition's result exists before the fit ends
                 break
             except WorkerLost as e:
