@@ -16,7 +16,7 @@ setuptools.setup(
     python_requires='>=' + cfg['min_python'],
     install_requires=cfg['requirements'].split(),
     extras_require={'dev': cfg['dev_requirements'].split(), 'docs': cfg['docs_requirements'].split(),
-                    'pretrained': cfg['pretrained_requirements'].split()},
+                    'pretrained': cfg['pretrained_requirements'].split(), 'dask': cfg['dask_requirements'].split()},
     entry_points={'console_scripts': cfg['console_scripts'].split(),
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     classifiers=['Intended Audience :: Science/Research', 'Programming Language :: Python :: 3',

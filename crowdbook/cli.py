@@ -205,6 +205,8 @@ HARD_IN_PEERANNOT = ('MajorityVote', 'Wawa', 'IWMV')   # peerannot's label file 
 def cmd_aggregate(args) -> int:
     "Check every strategy and file, fit them all, then write every label file (and picture) whole"
     from crowdbook.aggregate.core import get_aggregator
+    if args.engine == 'dask': return _dispatch('crowdbook.aggregate.mapreduce', 'cmd_aggregate_dask', args)
+    if args.scheduler is not None: raise CLIError("--scheduler applies to --engine dask", code=2)
     kwargs = {spec: _strategy_kwargs(cls, args) for spec, cls in _strategies(args.strategy).items()}
     crowd, truth, folder = _load_source(args.source, args.path, args.answers_file, args.metadata_path)
     files, reports = _label_files(args.strategy, crowd, args, folder), _report_files(args.strategy, crowd, args.report)
@@ -230,7 +232,7 @@ def cmd_aggregate(args) -> int:
 
 def _add_aggregate(sub):
     p = sub.add_parser('aggregate', help='aggregate the answers of a crowd into labels',
-                       description='Aggregate a crowd (a peerannot folder or a dataset name) with one or more strategies.')
+                       description='Aggregate a crowd (a peerannot folder or a dataset name; parquet answers with --engine dask) with one or more strategies.')
     p.add_argument('source', help='peerannot folder (answers.json, metadata.json) or dataset name (e.g. cifar10n)')
     p.add_argument('--strategy', '-s', action='append', required=True,
                    help='strategy name, repeatable: MV, NaiveSoft, DS, GLAD, "DSWC[L=5]", ...')
@@ -247,6 +249,11 @@ def _add_aggregate(sub):
                    help="write a picture of each fit into FOLDER: report_<dataset>_<strategy>.png (answers per task and per worker, "
                    "the workers' skills, the busiest workers' confusion matrices)")
     p.add_argument('--path', type=Path, default=None, help='data folder for dataset names')
+    p.add_argument('--engine', choices=('memory', 'dask'), default='memory',
+                   help='memory (default), or dask: SOURCE is parquet answers (a file, folder or glob with columns task, worker, label), '
+                   'aggregated on a dask cluster into labels_<name>_<strategy>.parquet (needs crowdbook[dask])')
+    p.add_argument('--scheduler', default=None, metavar='ADDRESS',
+                   help='with --engine dask: address of a running dask scheduler (default: a local cluster of two worker processes)')
     p.set_defaults(func=cmd_aggregate)
 
 # %% ../nbs/90_cli.ipynb #60927ec9

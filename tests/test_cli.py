@@ -171,3 +171,21 @@ def test_pictures(tmp_path):
     (tmp_path / 'link.png').symlink_to(tmp_path / 'pics' / 'ds.png')
     r = crowdbook('identify', str(folder), '--plot', str(tmp_path / 'link.png'))
     assert r.returncode == 4 and 'symbolic link' in r.stderr
+
+def test_aggregate_parquet_on_dask(tmp_path):
+    "The dask engine end to end through the installed command: a local cluster of worker processes, parquet in and out"
+    import pandas as pd
+    from crowdbook.aggregate import DawidSkene
+    from crowdbook.simulate import one_coin_crowd
+    df = one_coin_crowd(300, 20, 3, feedback=4, seed=1).crowd.to_dataframe().sample(frac=1, random_state=0)
+    (tmp_path / 'answers').mkdir()
+    for i in range(3): df.iloc[i::3].to_parquet(tmp_path / 'answers' / f'part{i}.parquet')
+    r = crowdbook('aggregate', str(tmp_path / 'answers'), '-s', 'DS', '--engine', 'dask')
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith('DS: 300 tasks aggregated on dask'), r.stdout
+    probas = pd.read_parquet(tmp_path / 'answers' / 'labels' / 'labels_answers_ds.parquet')
+    expected = DawidSkene().fit_predict_proba(df)
+    assert list(probas.columns) == ['0', '1', '2'] and (probas.index == expected.index).all()
+    assert abs(probas.to_numpy() - expected.to_numpy()).max() < 1e-9
+    r = crowdbook('aggregate', str(tmp_path / 'answers'), '-s', 'DS', '--engine', 'dask', '--gold', 'gold.json')
+    assert r.returncode == 2 and '--gold: not available with --engine dask' in r.stderr
