@@ -20,17 +20,17 @@ def crop_flip(x:torch.Tensor, # N×C×H×W images (any dtype)
               flip:bool=True, # also flip half of the images horizontally
               generator:torch.Generator|None=None, # on the images' device
              ) -> torch.Tensor:
-    "Random crop (after zero padding) and horizontal flip of a batch of N×C×H×W images, as one gather"
-    n, c, h, w = x.shape
+    "Random crop (after zero padding) and horizontal flip of a batch of N×C×H×W images, as one gather of whole pixels"
+    xh = x.permute(0, 2, 3, 1)                     # N×H×W×C view: each gathered element is a pixel's C channels
+    n, h, w, _ = xh.shape
     dev = x.device
-    xp = F.pad(x, (pad, pad, pad, pad)) if pad else x
+    xp = F.pad(xh, (0, 0, pad, pad, pad, pad)) if pad else xh
     oy, ox = torch.randint(0, 2 * pad + 1, (2, n), device=dev, generator=generator)
     ar_h, ar_w = torch.arange(h, device=dev), torch.arange(w, device=dev)
     flipped = (torch.rand(n, device=dev, generator=generator) < 0.5) if flip else torch.zeros(n, dtype=torch.bool, device=dev)
     rows = oy[:, None] + ar_h
     cols = ox[:, None] + torch.where(flipped[:, None], w - 1 - ar_w, ar_w)
-    return xp[torch.arange(n, device=dev)[:, None, None, None], torch.arange(c, device=dev)[None, :, None, None],
-              rows[:, None, :, None], cols[:, None, None, :]]
+    return xp[torch.arange(n, device=dev)[:, None, None], rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)   # channels-last memory
 
 # %% ../../nbs/30a_deep.augment.ipynb #389c6a24
 _RA_OPS = ('identity', 'brightness', 'color', 'contrast', 'sharpness', 'posterize', 'solarize', 'autocontrast',
@@ -104,12 +104,15 @@ class BatchAugment(Transform):
     def generator(self, x:torch.Tensor) -> torch.Generator:
         if self._gen is None or self._gen.device != x.device: self._gen = torch.Generator(x.device).manual_seed(self.seed)
         return self._gen
+    def apply(self, f, x:TensorImage, *args) -> TensorImage:
+        "`f(x, *args, generator)` computed on the plain tensor (no fastai type bookkeeping per operation), typed again"
+        return f(x.as_subclass(torch.Tensor), *args, generator=self.generator(x)).as_subclass(type(x))
 
 class CropFlip(BatchAugment):
     "`crop_flip` of `uint8` image batches"
     order = 5
     def __init__(self, pad:int=4, flip:bool=True, seed:int=0): super().__init__(seed); self.pad, self.flip = pad, flip
-    def encodes(self, x:TensorImage): return crop_flip(x, self.pad, self.flip, self.generator(x))
+    def encodes(self, x:TensorImage): return self.apply(crop_flip, x, self.pad, self.flip)
 
 class RandAugment(BatchAugment):
     "`rand_augment` of float image batches in [0, 1]"
@@ -117,7 +120,7 @@ class RandAugment(BatchAugment):
     def __init__(self, n_ops:int=2, magnitude:float=9, seed:int=0):
         if not 0 <= magnitude <= 30: raise ValueError(f"`magnitude` must be in [0, 30], got {magnitude}")
         super().__init__(seed); self.n_ops, self.magnitude = n_ops, magnitude
-    def encodes(self, x:TensorImage): return rand_augment(x, self.n_ops, self.magnitude, self.generator(x))
+    def encodes(self, x:TensorImage): return self.apply(rand_augment, x, self.n_ops, self.magnitude)
 
 class Cutout(BatchAugment):
     "`cutout` of float image batches in [0, 1]"
@@ -125,7 +128,7 @@ class Cutout(BatchAugment):
     def __init__(self, size:int=16, seed:int=0):
         if size < 1: raise ValueError(f"`size` must be at least 1, got {size}")
         super().__init__(seed); self.size = size
-    def encodes(self, x:TensorImage): return cutout(x, self.size, self.generator(x))
+    def encodes(self, x:TensorImage): return self.apply(cutout, x, self.size)
 
 class ChannelsLast(Transform):
     "Channels-last memory layout of image batches"
