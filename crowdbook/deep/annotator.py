@@ -19,15 +19,16 @@ from fastai.optimizer import Adam, SGD
 from ..data import Crowd
 from ..aggregate.vote import MajorityVote
 from ..datasets import load
-from .data import ArrayLoader, crowd_dls, load_cifar10_jpeg
-from .learner import CrossEntropy, crowd_learner, predict_proba
+from fastai.data.core import TfmdDL
+from .data import CrossEntropy, TensorAnswers, answer_accuracy, is_answers, crowd_dls, load_cifar10_jpeg
+from .learner import crowd_learner, predict_proba
 from .models import resnet_cifar
 from .experiment import run_grid, sync_time
 
 # %% auto #0
 __all__ = ['ALPHA', 'BETA', 'CIFAR10N_SETTINGS', 'candidate_crowd', 'estimate_skills', 'NoiseSetting', 'cifar10n_setting',
-           'AnnotatorTransformer', 'SkillCrossEntropy', 'crowd_accuracy', 'annotator_dls', 'annotator_learner',
-           'reestimate_skills', 'lmnl_run', 'cifar10_images', 'lmnl_cifar10n']
+           'AnnotatorTransformer', 'SkillCrossEntropy', 'annotator_dls', 'annotator_learner', 'reestimate_skills',
+           'lmnl_run', 'cifar10_images', 'lmnl_cifar10n']
 
 # %% ../../nbs/33_deep.annotator.ipynb #25e0aa3c
 ALPHA, BETA = 2., 5.   # the paper's smoothing of the skills: a Beta(2, 5) prior, mean 2/7
@@ -154,6 +155,7 @@ def cifar10n_setting(name:str, # 'aggregated', 'rand1' or 'worst'
 # %% ../../nbs/33_deep.annotator.ipynb #c779b61a
 class AnnotatorTransformer(nn.Module):
     "Predict each annotator's label: backbone features and annotator embeddings through a Transformer encoder"
+    learns_from_answers, answer_view = True, False   # see `CrowdBatch`: the workers of each answer are its second input
     def __init__(self,
                  backbone:nn.Module, # inputs -> N×n_features; a model with `head` and `n_features` (a `ResNetCifar`) loses its head
                  n_workers:int, # annotators (rows of the embedding table)
@@ -168,6 +170,7 @@ class AnnotatorTransformer(nn.Module):
                  mixing:str='all', # 'all': one sequence [image, e_1..e_m] (the paper); 'pair': each annotator with the image alone
                  top_k:int|None=None, # annotators who vote at inference (default: 7, or all when fewer)
                  skills=None, # starting skills, one per annotator (default: all 2/7)
+                 label_smoothing:float=0.1, # of each answer in the model's loss (`default_loss`)
                 ):
         super().__init__()
         if n_workers < 1 or n_classes < 2: raise ValueError(f"need at least one annotator and two classes, got {n_workers} and {n_classes}")
@@ -187,6 +190,9 @@ class AnnotatorTransformer(nn.Module):
         self.register_buffer('skills', torch.full((n_workers,), ALPHA / (ALPHA + BETA)))
         if skills is not None: self.set_skills(skills)
         self.top_k = min(7, n_workers) if top_k is None else top_k
+        self.label_smoothing = label_smoothing
+
+    def default_loss(self): "The model's loss: `SkillCrossEntropy`"; return SkillCrossEntropy(self, self.label_smoothing)
 
     @property
     def top_k(self) -> int: return self._top_k
@@ -264,83 +270,62 @@ class SkillCrossEntropy(CrossEntropy):
     def __init__(self,
                  model:AnnotatorTransformer, # whose `skills` weigh the answers
                  label_smoothing:float=0.1, # label smoothing of each answer
+                 reduction:str='mean', # 'mean', or 'none' for one loss per item
                 ):
-        super().__init__(label_smoothing)
+        super().__init__(label_smoothing, reduction)
         self.model = model
 
     def __call__(self, pred:torch.Tensor, targ:torch.Tensor) -> torch.Tensor:
-        if pred.ndim == 2: return super().__call__(pred, targ)
-        k = pred.shape[-1]
-        valid = targ >= 0
-        code = targ.clamp_min(0)
-        label = torch.where(valid, code % k, -1)
+        if pred.ndim == 2 or not is_answers(targ): return super().__call__(pred, targ)
+        k, w, label = pred.shape[-1], targ[..., 0], targ[..., 1]
         ce = F.cross_entropy(pred.float().reshape(-1, k), label.reshape(-1), ignore_index=-1,
-                             label_smoothing=self.label_smoothing, reduction='none')
+                             label_smoothing=self.label_smoothing, reduction='none').reshape(label.shape)
         s = self.model.skills
-        w = (s / s.max().clamp_min(1e-12))[code // k].reshape(-1)
-        return (ce * w).sum() / valid.sum().clamp_min(1)
-
-    def __repr__(self): return f"SkillCrossEntropy(label_smoothing={self.label_smoothing})"
-
-def crowd_accuracy(pred:torch.Tensor, targ:torch.Tensor) -> torch.Tensor:
-    "Accuracy against true labels (N×C predictions), or agreement with the answers (N×m×C predictions, answer codes)"
-    if pred.ndim == 2: return (pred.argmax(-1) == targ).float().mean()
-    k, valid = pred.shape[-1], targ >= 0
-    return ((pred.argmax(-1) == targ.clamp_min(0) % k) & valid).sum() / valid.sum().clamp_min(1)
+        ce = ce * (s / s.max().clamp_min(1e-12))[w.clamp_min(0)]
+        if self.reduction == 'mean': return ce.sum() / (label >= 0).sum().clamp_min(1)
+        return ce.sum(1) / (label >= 0).sum(1).clamp_min(1)
 
 # %% ../../nbs/33_deep.annotator.ipynb #b87cc503
 def annotator_dls(x, # uint8 images N×H×W×C or float features N×D
                   answers, # a `NoiseSetting` or a `Crowd` with N tasks
                   **kwargs, # passed to `crowd_dls`: splits, valid, bs, augment, device, seed, ...
                  ) -> DataLoaders:
-    "fastai `DataLoaders` of `(x, workers, answer codes)` batches for `AnnotatorTransformer`"
+    "fastai `DataLoaders` of `(x, answers)` batches for `AnnotatorTransformer`, with the noise setting attached"
     crowd = answers.crowd if isinstance(answers, NoiseSetting) else answers
     if not isinstance(crowd, Crowd): raise ValueError(f"`answers` must be a NoiseSetting or a Crowd, got {type(answers).__name__}")
     dls = crowd_dls(x, crowd, **kwargs)
-    k = dls.n_classes
-    for dl in (dls.train, dls.valid):
-        if len(dl.ys) == 2:
-            w, l = dl.ys
-            dl.ys = (w, torch.where(l >= 0, w * k + l, -1))
     dls.setting = answers if isinstance(answers, NoiseSetting) else None
     return dls
 
 def annotator_learner(dls:DataLoaders, # from `annotator_dls`
                       model:AnnotatorTransformer, # the model
                       label_smoothing:float=0.1, # label smoothing of the answers
-                      metrics=None, # default: `crowd_accuracy`
+                      metrics=None, # default: `answer_accuracy`
                       **kwargs, # passed to `crowd_learner`: opt_func, lr, wd, precision, compile, cbs
                      ) -> Learner:
     "A fastai `Learner` training `model` on the answers of `dls` with the skill-weighted loss"
-    if getattr(dls, 'kind', None) != 'answers': raise ValueError("the loaders must come from `annotator_dls` (batches of crowd answers)")
-    if dls.n_workers > model.n_workers:
-        raise ValueError(f"unknown worker ids: the data have worker codes up to {dls.n_workers - 1} but the model knows {model.n_workers} annotators")
     if dls.n_classes != model.n_classes: raise ValueError(f"the data have {dls.n_classes} classes but the model {model.n_classes}")
-    return crowd_learner(dls, model, SkillCrossEntropy(model, label_smoothing), metrics=metrics or [crowd_accuracy], **kwargs)
+    return crowd_learner(dls, model, SkillCrossEntropy(model, label_smoothing), metrics=metrics or [answer_accuracy], **kwargs)
 
 # %% ../../nbs/33_deep.annotator.ipynb #c27996ec
 @torch.no_grad()
 def reestimate_skills(model:AnnotatorTransformer, # the model being trained
-                      dl:ArrayLoader, # the training loader of `annotator_dls` (its images, transform and answer codes)
+                      dl:TfmdDL, # the training loader of `annotator_dls` (its images, transforms and answers)
                       top_frac:float=1/3, # share of annotators, by current skill, who label the images
                       alpha:float=ALPHA, beta:float=BETA, # Beta prior of the skills
                       bs:int|None=None, # images per forward pass (default: twice the loader's batch size)
                      ) -> tuple[torch.Tensor, torch.Tensor]:
     "New skills (one per annotator) and inferred labels (one per training image, in the loader's order) from the model"
     if not 0 < top_frac <= 1: raise ValueError(f"`top_frac` must be in (0, 1], got {top_frac}")
-    k = model.n_classes
     top = model.top_workers(max(1, int(model.n_workers * top_frac)))
-    idx, tfm = dl.idx, dl.x_tfm
     was = model.training; model.eval()
     try:
-        z = torch.cat([model.vote_log_proba(model.features(tfm(dl.x[b], train=False) if tfm is not None else dl.x[b]), top).argmax(-1)
-                       for b in idx.split(bs or 2 * dl.bs)])
+        z, answers = zip(*((model.vote_log_proba(model.features(xb), top).argmax(-1), ab)
+                           for xb, ab in dl.new(shuffle=False, drop_last=False, bs=bs or 2 * dl.bs)))
     finally: model.train(was)
-    codes = dl.ys[-1][idx]
-    valid = codes >= 0
-    correct = (codes.clamp_min(0) % k) == z[:, None]
-    return _smoothed_skills((codes.clamp_min(0) // k).reshape(-1), correct.reshape(-1), valid.reshape(-1),
-                            model.n_workers, alpha, beta), z
+    z, answers = torch.cat(z), torch.cat(answers)
+    return _smoothed_skills(answers[..., 0].clamp_min(0).reshape(-1), (answers[..., 1] == z[:, None]).reshape(-1),
+                            (answers[..., 1] >= 0).reshape(-1), model.n_workers, alpha, beta), z
 
 AnnotatorTransformer.reestimate_skills = reestimate_skills   # what `SkillUpdate` calls, so the callbacks need not import this module
 
@@ -371,7 +356,7 @@ def lmnl_run(setting:NoiseSetting, # training answers (`cifar10n_setting`)
     backbone = resnet_cifar(depth, k, width)
     if method == 'ce':
         dls = crowd_dls(x, setting.hard_labels(seed), valid=(x_test, y_test), bs=bs, n_classes=k, device=device, seed=seed)
-        learn = crowd_learner(dls, backbone, CrossEntropy(label_smoothing), metrics=[crowd_accuracy], opt_func=opt_func,
+        learn = crowd_learner(dls, backbone, CrossEntropy(label_smoothing), metrics=[answer_accuracy], opt_func=opt_func,
                               lr=lr, wd=wd, precision=precision, compile=compile)
         skill_cb = None
     else:

@@ -10,10 +10,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, update_bn
+from fasttransform import Pipeline
+from fastai.torch_core import TensorImage
+from fastai.data.transforms import Normalize
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.callback.schedule import ParamScheduler
-from .augment import ImageBatch
+from .augment import ChannelsLast, image_tfms
+from .learner import model_inputs
 
 # %% auto #0
 __all__ = ['learner_autocast', 'fixmatch_loss', 'FixMatch', 'SWA', 'SkillUpdate']
@@ -48,30 +52,34 @@ class FixMatch(Callback):
                  threshold:float=0.95, # tau, confidence needed to keep a pseudo-label
                  temperature:float=1., # T, softmax temperature of the weak predictions
                  mu:float=1., # unlabelled images per labelled image of a batch
-                 x:torch.Tensor|None=None, # separate unlabelled images (default: the training loader's images)
-                 weak=None, strong=None, # `f(x, generator)` view makers (default: crop+flip, and crop+flip+RandAugment)
+                 x=None, # separate unlabelled inputs, as the training inputs (default: the training loader's)
+                 weak=None, strong=None, # `f(x, generator)` view makers (default: crop+flip, and crop+flip+RandAugment+Cutout)
                  n_ops:int=2, magnitude:float=10, # RandAugment of the strong view
+                 cutout:int=16, # side of the Cutout square of the strong view (0: none)
                  seed:int=0, # seed of the draws and the augmentations
                 ):
         if weight < 0 or mu <= 0 or temperature <= 0: raise ValueError("`weight` must be non-negative, `mu` and `temperature` positive")
         self.weight, self.threshold, self.temperature, self.mu, self.x = weight, threshold, temperature, mu, x
-        self.weak, self.strong, self.n_ops, self.magnitude, self.seed = weak, strong, n_ops, magnitude, seed
+        self.weak, self.strong, self.n_ops, self.magnitude, self.cutout, self.seed = weak, strong, n_ops, magnitude, cutout, seed
         self.history, self._ready = [], False
+
+    def _views(self, dl):
+        "The weak and strong view makers from the training loader's normalisation and layout"
+        norm = next((t for t in dl.after_batch.fs if isinstance(t, Normalize)), None)
+        if not isinstance(self.src, TensorImage) or norm is None:
+            raise ValueError("FixMatch makes its views with image transforms: use uint8 images (crowd_dls) or pass `weak` and `strong`")
+        kw = dict(mean=norm.mean.cpu() * 255, std=norm.std.cpu() * 255, channels_last=any(isinstance(t, ChannelsLast) for t in dl.after_batch.fs))
+        weak = Pipeline(image_tfms(augment='crop_flip', seed=self.seed, **kw), split_idx=0)
+        strong = Pipeline(image_tfms(augment='randaugment', n_ops=self.n_ops, magnitude=self.magnitude, cutout=self.cutout, seed=self.seed + 10, **kw), split_idx=0)
+        for t in weak.fs + strong.fs:                     # fastai's `DataLoader.to` does this for the loader's own transforms
+            for a in getattr(t, 'parameters', []): setattr(t, a, getattr(t, a).to(dl.device))
+        return (self.weak or (lambda x, g: weak(x))), (self.strong or (lambda x, g: strong(x)))
 
     def _setup(self):
         dl = self.dls.train
-        self.src = dl.x if self.x is None else torch.as_tensor(self.x).to(dl.device)
-        self.rows = dl.idx if self.x is None else torch.arange(len(self.src), device=dl.device)
-        self.extra = () if self.x is not None else tuple(getattr(dl, 'ys', ()))
-        if self.weak is None or self.strong is None:
-            tfm = getattr(dl, 'x_tfm', None)
-            if not isinstance(tfm, ImageBatch) or self.src.dtype != torch.uint8:
-                raise ValueError("FixMatch makes its views with the loader's image transform: use uint8 images (crowd_dls) or pass `weak` and `strong`")
-            kw = dict(mean=tfm.mean, std=tfm.std, pad=tfm.pad, channels_last=tfm.channels_last)
-            weak_t, strong_t = ImageBatch(augment='crop_flip', **kw), ImageBatch(augment='randaugment', n_ops=self.n_ops, magnitude=self.magnitude, **kw)
-            self._weak = self.weak or (lambda x, g: weak_t(x, train=True, generator=g))
-            self._strong = self.strong or (lambda x, g: strong_t(x, train=True, generator=g))
-        else: self._weak, self._strong = self.weak, self.strong
+        self.src = dl.dataset.x if self.x is None else dl.new(self.x).dataset.x
+        self.rows = dl.dataset.idx if self.x is None else torch.arange(len(self.src), device=self.src.device)
+        self._weak, self._strong = (self.weak, self.strong) if self.weak and self.strong else self._views(dl)
         self.gen = torch.Generator(device=self.src.device).manual_seed(self.seed)
         self.n_u = max(1, round(self.mu * dl.bs))
         self.history, self.last_loss, self._ready = [], None, True
@@ -81,14 +89,9 @@ class FixMatch(Callback):
         self._sums, self._n = torch.zeros(2, device=self.src.device), 0
 
     def after_loss(self):
-        n_other = len(self.xb) - 1
-        if n_other > len(self.extra):
-            raise ValueError(f"the model takes {len(self.xb)} inputs but FixMatch can only give it "
-                             f"{1 + len(self.extra)}{' (separate unlabelled images `x` are its only input)' if self.x is not None else ''}")
-        pick = self.rows[torch.randint(len(self.rows), (self.n_u,), device=self.src.device, generator=self.gen)]
-        u, other = self.src[pick], [y[pick] for y in self.extra[:n_other]]
-        with torch.no_grad(): lw = self.learn.model(self._weak(u, self.gen), *other)
-        ls = self.learn.model(self._strong(u, self.gen), *other)
+        u = self.src[self.rows[torch.randint(len(self.rows), (self.n_u,), device=self.src.device, generator=self.gen)]]
+        with torch.no_grad(): lw = self.learn.model(self._weak(u, self.gen))   # images alone: the clean classifier's output
+        ls = self.learn.model(self._strong(u, self.gen))
         loss, share = fixmatch_loss(lw, ls, self.threshold, self.temperature)
         self.learn.loss_grad = self.learn.loss_grad + self.weight * loss
         self.learn.loss = self.learn.loss + self.weight * loss.detach()
@@ -125,7 +128,6 @@ class SWA(Callback):
         if self.swa_lr is not None and self.epoch >= self.start_epoch: self.learn.opt.set_hyper('lr', self.swa_lr)
 
     def after_train(self):
-        self.n_inp = len(self.learn.xb)
         if self.epoch >= self.start_epoch:
             if self.avg is None: self.avg = AveragedModel(self.learn.model, use_buffers=False)
             self.avg.update_parameters(self.learn.model); self.n_averaged += 1
@@ -135,9 +137,8 @@ class SWA(Callback):
         with torch.no_grad():
             for p, q in zip(self.learn.model.parameters(), self.avg.module.parameters()): p.copy_(q)
         if self.bn_update:
-            n = self.n_inp
             with torch.no_grad(), learner_autocast(self.learn):
-                update_bn(((b[:n],) for b in self.dls.train), _Inputs(self.learn.model))
+                update_bn(((model_inputs(self.learn.model, b),) for b in self.dls.train), _Inputs(self.learn.model))
         self.avg = None
 
 # %% ../../nbs/34_deep.callbacks.ipynb #c2c75ee5

@@ -12,26 +12,26 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.optimizer import Adam, SGD
 from ..data import Crowd
 from ..files import json_writer, npy_writer, output_folder, output_path, read_npy, safe_stem, write_files
 from ..aggregate.core import parse_strategy, get_aggregator
-from .learner import CrossEntropy, BestModel, crowd_learner, predict_proba, fit_one_cycle_shown
-from .data import CrowdInputs, crowd_dls, load_inputs
+from .learner import BestModel, crowd_learner, predict_proba, fit_one_cycle_shown
+from .data import CrossEntropy, TensorAnswers, answer_accuracy, CrowdInputs, crowd_dls, load_inputs
 from .models import default_backbone, _make_backbone
 from .experiment import sync_time
-from .soft import SoftTargetCrossEntropy, evaluate
+from .soft import evaluate
 
 # %% auto #0
-__all__ = ['CROWD_MODELS', 'CrowdModel', 'CrowdLayer', 'CoNAL', 'CrowdPenalty', 'answer_accuracy', 'crowd_model',
-           'noise_splitter', 'crowd_model_learner', 'aggregate_targets', 'label_learner', 'fit_and_evaluate',
-           'train_from_crowd', 'compare_confusions', 'cli_aggregate_deep', 'cli_train']
+__all__ = ['CROWD_MODELS', 'CrowdModel', 'CrowdLayer', 'CoNAL', 'CrowdLoss', 'crowd_model', 'noise_splitter',
+           'crowd_model_learner', 'aggregate_targets', 'label_learner', 'fit_and_evaluate', 'train_from_crowd',
+           'compare_confusions', 'cli_aggregate_deep', 'cli_train']
 
 # %% ../../nbs/32_deep.crowd.ipynb #b7eeddaa
 class CrowdModel(nn.Module):
     "Base of the end-to-end crowd models: `backbone` gives clean-class logits, a per-worker noise model the answers'"
+    learns_from_answers, answer_view = True, False   # see `CrowdBatch`: the workers of each answer are its second input
     def __init__(self, backbone:nn.Module, n_workers:int, n_classes:int):
         super().__init__()
         if n_workers < 1 or n_classes < 2: raise ValueError(f"need n_workers >= 1 and n_classes >= 2, got {n_workers} and {n_classes}")
@@ -53,6 +53,7 @@ class CrowdModel(nn.Module):
 
     def answer_logits(self, x, z, workers): raise NotImplementedError
     def penalty(self): "Regulariser added to the training loss (None: no regulariser)"; return None
+    def default_loss(self) -> CrossEntropy: "The model's loss: `CrowdLoss`"; return CrowdLoss(self)
     def confusions(self) -> np.ndarray:
         "Each worker's learned confusion matrix (W×K×K, row k: distribution of the answer when the true class is k)"
         return torch.softmax(self.weight.detach().float(), -1).cpu().numpy()
@@ -112,18 +113,14 @@ class CoNAL(CrowdModel):
         return torch.softmax(self.global_weight.detach().float(), -1).cpu().numpy()
 
 # %% ../../nbs/32_deep.crowd.ipynb #41ef0f4a
-class CrowdPenalty(Callback):
-    "Add the model's regulariser `model.penalty()` to the training loss"
-    run_valid = False
-    def after_loss(self):
-        pen = getattr(self.learn.model, 'penalty', None)
-        pen = pen() if callable(pen) else None
-        if pen is not None: self.learn.loss_grad = self.learn.loss_grad + pen
-
-def answer_accuracy(pred, targ):
-    "Accuracy of `pred.argmax(-1)` over the targets that are not -1 (empty answer slots)"
-    keep = targ >= 0
-    return ((pred.argmax(-1) == targ) & keep).sum() / keep.sum().clamp_min(1)
+class CrowdLoss(CrossEntropy):
+    "The cross-entropy of a crowd model's predictions, plus the model's regulariser `model.penalty()` while training"
+    def __init__(self, model:nn.Module, label_smoothing:float=0., reduction:str='mean'):
+        super().__init__(label_smoothing, reduction); self.model = model
+    def __call__(self, pred:torch.Tensor, targ:torch.Tensor) -> torch.Tensor:
+        loss = super().__call__(pred, targ)
+        pen = self.model.penalty() if self.model.training and self.reduction == 'mean' else None
+        return loss if pen is None else loss + pen
 
 # %% ../../nbs/32_deep.crowd.ipynb #1ec0cee4
 CROWD_MODELS = {'crowdlayer': CrowdLayer, 'conal': CoNAL}
@@ -169,8 +166,8 @@ def crowd_model_learner(x, # uint8 images N×H×W×C or float features N×D, one
     elif model.n_workers < crowd.n_workers:
         raise ValueError(f"the crowd has {crowd.n_workers} workers: ids up to {crowd.n_workers - 1} are outside the "
                          f"model's embedding table of {model.n_workers} workers")
-    cbs = [CrowdPenalty()] + ([BestModel(best)] if best else []) + list(cbs or [])
-    learn = crowd_learner(dls, model, CrossEntropy(), metrics=metrics or [answer_accuracy], opt_func=opt_func,
+    cbs = ([BestModel(best)] if best else []) + list(cbs or [])
+    learn = crowd_learner(dls, model, metrics=metrics or [answer_accuracy], opt_func=opt_func,
                           lr=lr if noise_lr_mult == 1 else slice(lr, lr * noise_lr_mult), wd=wd, precision=precision,
                           compile=compile, cbs=cbs)
     learn.splitter = noise_splitter
@@ -199,8 +196,7 @@ def label_learner(x, # inputs: uint8 images N×H×W×C or float features N×D
     "A fastai `Learner` training `backbone` on hard or soft labels: the second step of 'aggregate, then train'"
     dls = crowd_dls(x, y, valid=valid, bs=bs, augment=augment, n_classes=n_classes, device=device, seed=seed)
     torch.manual_seed(seed)
-    loss = SoftTargetCrossEntropy(label_smoothing) if dls.kind == 'soft' else CrossEntropy(label_smoothing)
-    return crowd_learner(dls, _make_backbone(backbone, dls.n_classes), loss, metrics=[answer_accuracy], opt_func=opt_func,
+    return crowd_learner(dls, _make_backbone(backbone, dls.n_classes), CrossEntropy(label_smoothing), metrics=[answer_accuracy], opt_func=opt_func,
                          lr=lr, wd=wd, precision=precision, compile=compile, cbs=[BestModel(best)] if best else None)
 
 def fit_and_evaluate(learn:Learner, epochs:int, # train with a one-cycle schedule at the learner's learning rate(s)
@@ -241,7 +237,6 @@ def train_from_crowd(x, crowd:Crowd, # inputs (one per task) and answers
         learn = label_learner(x, aggregate_targets(crowd, method, truth, seed), backbone, crowd.n_classes,
                               label_smoothing=label_smoothing, **common)
     return fit_and_evaluate(learn, epochs, valid, test), learn
-
 
 # %% ../../nbs/32_deep.crowd.ipynb #d623d191
 def compare_confusions(learned:np.ndarray, # W×K×K confusions of a crowd model (`model.confusions()`)

@@ -7,17 +7,26 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
+import pandas as pd
 import torch
-from fastai.data.core import DataLoaders
+import torch.nn.functional as F
+from plum import dispatch
+from fasttransform import DisplayedTransform, Pipeline
+from fastai.torch_core import TensorBase, TensorImage, TensorCategory, TitledStr, display_df, to_device
+from fastai.data.core import TfmdDL, DataLoaders, show_batch, show_results
+from fastai.data.transforms import Category, CategoryMap
+import fastai.vision.data   # `show_batch` of image batches
 from ..data import Crowd
 from ..files import npy_writer, output_path, read_npy, write_files
-from .augment import ImageBatch
+from .augment import image_tfms
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'stratified_split', 'decode_jpegs', 'encode_jpegs', 'load_cifar10_jpeg', 'images_from_folder',
-           'CrowdInputs', 'standardize_features', 'load_inputs', 'write_image_dataset', 'padded_answers', 'ArrayLoader',
-           'default_device', 'crowd_dls', 'test_dl']
+           'CrowdInputs', 'standardize_features', 'load_inputs', 'write_image_dataset', 'padded_answers',
+           'TensorFeatures', 'TensorSoft', 'TensorAnswers', 'is_answers', 'CrowdTargets', 'CrossEntropy',
+           'answer_accuracy', 'CrowdItems', 'CrowdDL', 'show_batch', 'show_results', 'default_device', 'crowd_dls']
 
 # %% ../../nbs/30_deep.data.ipynb #e80a484f
 def stratified_split(labels, # class code of each item (true labels, or an aggregate)
@@ -224,68 +233,173 @@ def padded_answers(crowd:Crowd) -> tuple[np.ndarray, np.ndarray]:
     workers[task, slot], labels[task, slot] = crowd.worker[order], crowd.label[order]
     return workers, labels
 
+# %% ../../nbs/30_deep.data.ipynb #90867e04
+class TensorFeatures(TensorBase):
+    "Feature vectors (N×D floats), one per item"
+
+class TensorSoft(TensorBase):
+    "Soft labels: one distribution over the classes per item (N×K floats)"
+
+class TensorAnswers(TensorBase):
+    "The answers of each item: N×M×2 `(worker, label)` codes, empty slots padded with -1"
+
+def is_answers(t) -> bool:
+    "Whether targets `t` are answers (integer N×M×2), also after fastai's `CastToTensor` made them plain tensors"
+    return isinstance(t, torch.Tensor) and not t.is_floating_point() and t.ndim == 3 and t.shape[-1] == 2
+
+class CrowdTargets(DisplayedTransform):
+    "Decode hard labels, soft labels and answers into text that fastai shows, with the class names `vocab`"
+    def __init__(self, vocab, top:int=2): super().__init__(); self.vocab, self.top = list(map(str, vocab)), top
+    def decodes(self, y:TensorCategory): return Category(self.vocab[int(y)])
+    def decodes(self, y:TensorSoft):
+        share, k = y.float().topk(min(self.top, len(y)))
+        return TitledStr(', '.join(f"{self.vocab[int(c)]} {float(s):.2f}" for s, c in zip(share, k) if s > 0))
+    def decodes(self, y:TensorAnswers):
+        return TitledStr('\n'.join(f"{int(w)}: {self.vocab[int(l)]}" for w, l in y.tolist() if w >= 0))
+
+class CrossEntropy:
+    "Cross-entropy for hard labels, soft labels or answers (ignoring -1 slots), in float32"
+    def __init__(self, label_smoothing:float=0., reduction:str='mean'):
+        if not 0 <= label_smoothing < 1: raise ValueError(f"`label_smoothing` must be in [0, 1), got {label_smoothing}")
+        self.label_smoothing, self.reduction = label_smoothing, reduction
+    def __call__(self, pred:torch.Tensor, targ:torch.Tensor) -> torch.Tensor:
+        k, n = pred.shape[-1], len(pred)
+        if is_answers(targ):
+            targ = targ[..., 1]
+            if pred.ndim == 2: pred = pred[:, None].expand(-1, targ.shape[1], -1)   # one class prediction for every answer
+        pred, targ = pred.float().as_subclass(torch.Tensor), targ.as_subclass(torch.Tensor)
+        if targ.is_floating_point():
+            if targ.shape[-1] != k: raise ValueError(f"soft targets have {targ.shape[-1]} classes, predictions {k}")
+            targ = targ.float().reshape(-1, k)
+        else: targ = targ.reshape(-1)
+        if len(targ) != pred.numel() // k: raise ValueError(f"{pred.numel() // k} predictions but {len(targ)} targets")
+        ce = F.cross_entropy(pred.reshape(-1, k), targ, ignore_index=-1, label_smoothing=self.label_smoothing,
+                             reduction='mean' if self.reduction == 'mean' else 'none')
+        if self.reduction == 'mean': return ce
+        ce = ce.reshape(n, -1)
+        if not targ.is_floating_point(): return ce.sum(1) / (targ.reshape(n, -1) >= 0).sum(1).clamp_min(1)   # per item
+        return ce.mean(1)
+    def activation(self, x): return F.softmax(x.float(), dim=-1)
+    def decodes(self, x): return x.argmax(dim=-1)
+    def __repr__(self): return f"{type(self).__name__}(label_smoothing={self.label_smoothing})"
+
+def answer_accuracy(pred, targ):
+    "Accuracy of `pred.argmax(-1)` against hard labels, or over the answers that are not empty slots"
+    if not is_answers(targ): return (pred.argmax(-1) == targ).float().mean()
+    labels, hit = targ[..., 1], pred.argmax(-1)
+    if pred.ndim == 2: hit = hit[:, None]
+    return ((hit == labels) & (labels >= 0)).sum() / (labels >= 0).sum().clamp_min(1)
+
 # %% ../../nbs/30_deep.data.ipynb #8e8f5b3f
-class ArrayLoader:
-    "fastai-compatible loader over on-device tensors: seeded index batches, a batch transform on `x`, no per-item work"
-    def __init__(self,
-                 x:torch.Tensor, # N×... inputs (uint8 images or float features)
-                 ys:tuple=(), # tensors with N rows: targets, or (workers, labels)
-                 idx=None, # rows of `x` this loader serves (default: all)
-                 bs:int=64, # batch size
-                 shuffle:bool=False, # new permutation every epoch
-                 drop_last:bool=False, # drop the last incomplete batch
-                 x_tfm=None, # `x_tfm(x, train, generator)` applied to each batch of `x`
-                 augment:bool|None=None, # pass `train=True` to `x_tfm` (default: `shuffle`)
-                 seed:int=0, # seed of the permutations and of the augmentations
+_KINDS = {TensorCategory: 'hard', TensorSoft: 'soft', TensorAnswers: 'answers'}
+
+def _as_input(x, like:torch.Tensor|None=None) -> torch.Tensor:
+    "uint8 N×H×W×C images as a `TensorImage` N×C×H×W, float features as `TensorFeatures`; shaped as `like` when given"
+    if not isinstance(x, (TensorImage, TensorFeatures)):
+        x = x.as_subclass(torch.Tensor) if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+        if x.dtype == torch.uint8:
+            if x.ndim != 4 or x.shape[-1] not in (1, 3): raise ValueError(f"images must be N×H×W×C uint8 with C in (1, 3), got shape {tuple(x.shape)}")
+            x = TensorImage(x.permute(0, 3, 1, 2))
+        elif x.is_floating_point(): x = TensorFeatures(x.float())
+        else: raise ValueError(f"inputs must be uint8 images or float features, got dtype {x.dtype}")
+    if like is not None and (type(x) is not type(like) or x.shape[1:] != like.shape[1:]):
+        raise ValueError(f"inputs of shape {tuple(x.shape[1:])} ({type(x).__name__}) where the training inputs have {tuple(like.shape[1:])} ({type(like).__name__})")
+    return x
+
+
+class _Row(NamedTuple):
+    "One item of a `CrowdItems`, as fastai's `Interpretation` indexes `dl.items`"
+    ds:object
+    pos:int
+
+class CrowdItems:
+    "Inputs and targets of one split as whole tensors (rows `idx` of `x` and `y`), with their class names"
+    n_inp = 1
+    def __init__(self, x:torch.Tensor, # TensorImage (uint8 N×C×H×W) or TensorFeatures (N×D)
+                 y:torch.Tensor|None=None, # TensorCategory, TensorSoft or TensorAnswers (None: inputs only)
+                 idx=None, # rows of this split (default: all)
+                 vocab=None, # class names
+                 n_workers:int|None=None, # size of the worker table of answers
                 ):
-        if bs < 1: raise ValueError(f"`bs` must be at least 1, got {bs}")
-        for y in ys:
-            if len(y) != len(x): raise ValueError(f"inputs have {len(x)} rows but a target has {len(y)}")
-        self.x, self.ys, self.bs, self.shuffle, self.drop_last = x, tuple(ys), bs, shuffle, drop_last
+        if y is not None and len(y) != len(x): raise ValueError(f"inputs have {len(x)} rows but the targets {len(y)}")
+        self.x, self.y, self.n_workers = x, y, n_workers
+        self.vocab = CategoryMap([] if vocab is None else [str(c) for c in vocab], sort=False)   # one vocabulary, as fastai's `Categorize` gives
         self.idx = torch.arange(len(x), device=x.device) if idx is None else torch.as_tensor(np.asarray(idx), dtype=torch.long).to(x.device)
-        self.x_tfm, self.augment, self.seed = x_tfm, shuffle if augment is None else augment, seed
-        self._gens()
-
-    def _gens(self):
-        self._perm_gen = torch.Generator().manual_seed(self.seed)
-        self._aug_gen = torch.Generator(device=self.x.device).manual_seed(self.seed + 1)
-
+        self.decoder, self.loss_func = CrowdTargets(self.vocab), CrossEntropy()
     @property
-    def n(self) -> int: return len(self.idx)
+    def kind(self) -> str|None: return None if self.y is None else _KINDS[type(self.y)]
     @property
-    def device(self) -> torch.device: return self.x.device
+    def n_classes(self) -> int: return len(self.vocab)
+    def __len__(self): return len(self.idx)
+    def __getitem__(self, i): return self.batch(torch.as_tensor([i]))
     @property
-    def dataset(self): return self
-    def __len__(self): return self.n // self.bs if self.drop_last else -(-self.n // self.bs)
+    def items(self) -> list: return [_Row(self, i) for i in range(len(self))]
+    def batch(self, pos:torch.Tensor) -> tuple:
+        "The items at positions `pos` of this split, gathered in one indexing operation"
+        rows = self.idx[pos.to(self.idx.device)]
+        return (self.x[rows],) if self.y is None else (self.x[rows], self.y[rows])
+    def decode(self, o, full=True): return (o[0], *(self.decoder.decode(v) for v in o[1:]))
+    def new(self, x=None, y=None, idx=None) -> CrowdItems:
+        "A split with other tensors or rows and the same class names"
+        return CrowdItems(self.x if x is None else x, y, idx, self.vocab, self.n_workers)
+    def new_empty(self) -> CrowdItems: return self.new(self.x[:0], None if self.y is None else self.y[:0])
+    def __repr__(self): return f"CrowdItems({len(self)} items, {self.kind or 'no'} targets, {len(self.vocab)} classes)"
 
+class CrowdDL(TfmdDL):
+    "A fastai `TfmdDL` whose batches index whole tensors on the device, then run the `after_batch` transforms"
+    def __init__(self, dataset:CrowdItems, bs:int=64, shuffle:bool=False, drop_last:bool=False,
+                 augment:bool|None=None, # run the training-only transforms (default: `shuffle`)
+                 seed:int=0, # seed of the permutations
+                 **kwargs):
+        if bs < 1: raise ValueError(f"`bs` must be at least 1, got {bs}")
+        self.augment, self.seed, self._perm_gen = shuffle if augment is None else augment, seed, torch.Generator().manual_seed(seed)
+        kwargs.pop('num_workers', None)
+        super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, num_workers=0, **kwargs)
+
+    def get_idxs(self): return torch.randperm(self.n, generator=self._perm_gen) if self.shuffle else torch.arange(self.n)
+    def before_iter(self):
+        super().before_iter()
+        self.after_batch.split_idx = 0 if self.augment else 1   # training-only transforms run when augmenting
     def __iter__(self):
-        idx = self.idx
-        if self.shuffle: idx = idx[torch.randperm(self.n, generator=self._perm_gen).to(idx.device)]
+        self.randomize(); self.before_iter()
+        pos = torch.as_tensor(self.get_idxs(), dtype=torch.long)
         for i in range(len(self)):
-            b = idx[i * self.bs:(i + 1) * self.bs]
-            x = self.x[b]
-            if self.x_tfm is not None: x = self.x_tfm(x, train=self.augment, generator=self._aug_gen)
-            yield (x, *(y[b] for y in self.ys))
+            b = self.dataset.batch(pos[i * self.bs:(i + 1) * self.bs])
+            yield self.after_batch(b if self.device is None else to_device(b, self.device))
+        self.after_iter()
 
-    def one_batch(self): return next(iter(self))
+    def _one_pass(self): self._n_inp, self._types = 1, {}
+    def _retain_dl(self, b):
+        "Type a batch for decoding: plain inputs as the dataset's inputs, plain outputs (decoded predictions) as classes"
+        b = tuple(b) if isinstance(b, (tuple, list)) else (b,)
+        return tuple(v if isinstance(v, TensorBase) else (type(self.dataset.x) if i == 0 else TensorCategory)(v) for i, v in enumerate(b))
 
-    def to(self, device):
-        "Move the data (and the augmentation generator) to `device`"
-        device = torch.device(device)
-        if device != self.device:
-            self.x, self.ys, self.idx = self.x.to(device), tuple(y.to(device) for y in self.ys), self.idx.to(device)
-            self._gens()
-        return self
-
-    def new(self, **kwargs) -> ArrayLoader:
-        "A loader over the same tensors with some settings changed; unshuffled copies do not augment"
-        kw = dict(x=self.x, ys=self.ys, idx=self.idx, bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last,
-                  x_tfm=self.x_tfm, augment=self.augment, seed=self.seed)
+    def new(self, dataset=None, cls=None, **kwargs):
+        "A loader with some settings changed; raw inputs (`test_dl`, `predict`) become a `CrowdItems`; unshuffled copies do not augment"
+        for k in ('with_labels', 'process'): kwargs.pop(k, None)   # options of fastai's `test_dl` for other datasets
+        if dataset is not None and len(dataset) and all(isinstance(o, _Row) for o in dataset):   # rows of a split, with their targets
+            ds = dataset[0].ds
+            dataset = ds.new(y=ds.y, idx=ds.idx[torch.as_tensor([o.pos for o in dataset], device=ds.idx.device)])
+        elif dataset is not None and not isinstance(dataset, CrowdItems):
+            dataset = self.dataset.new(_as_input(dataset, self.dataset.x).to(self.dataset.x.device))
         if kwargs.get('shuffle') is False and 'augment' not in kwargs: kwargs['augment'] = False
-        kw.update(kwargs)
-        return type(self)(**kw)
+        return super().new(dataset, cls, **{'augment': self.augment, 'seed': self.seed, **kwargs})
 
-    def __repr__(self): return f"ArrayLoader({self.n} items, bs={self.bs}, shuffle={self.shuffle}, device={self.device.type})"
+    @property
+    def vocab(self): return self.dataset.vocab
+    def __repr__(self): return f"CrowdDL({self.dataset}, bs={self.bs}, shuffle={self.shuffle}, device={self.device})"
+
+@dispatch
+def show_batch(x:TensorFeatures, y, samples, ctxs=None, max_n=10, **kwargs):
+    "Feature batches are shown as a table: the first features and the decoded target of each item"
+    display_df(pd.DataFrame([_feature_row(s) for s in samples[:max_n]]))
+
+@dispatch
+def show_results(x:TensorFeatures, y, samples, outs, ctxs=None, max_n=10, **kwargs):
+    display_df(pd.DataFrame([{**_feature_row(s), 'prediction': str(o[0])} for s, o in zip(samples[:max_n], outs)]))
+
+def _feature_row(s) -> dict:
+    return {'features': ' '.join(f'{v:.2f}' for v in s[0][:4].tolist()) + ' …', **({'target': str(s[1])} if len(s) > 1 else {})}
 
 # %% ../../nbs/30_deep.data.ipynb #69ab0805
 def default_device() -> torch.device:
@@ -302,38 +416,30 @@ def _check_soft(y:np.ndarray, n_classes, name='soft labels'):
         raise ValueError(f"{name} have {y.shape[1]} columns but n_classes={n_classes}")
 
 def _targets(y, n:int, n_classes:int|None, what:str='images'):
-    "Kind ('hard', 'soft' or 'answers'), target tensors, number of classes and of workers for `n` inputs"
+    "Typed targets for `n` inputs, their number of classes and of workers (answers only)"
     if isinstance(y, Crowd):
         if y.n_tasks != n:
             raise ValueError(f"the crowd has {y.n_tasks} tasks but there are {n} {what}: answers for unknown {what}"
                              if y.n_tasks > n else f"the crowd has {y.n_tasks} tasks but there are {n} {what}")
         if n_classes is not None and n_classes != y.n_classes:
             raise ValueError(f"the crowd has {y.n_classes} classes but n_classes={n_classes}")
-        W, L = padded_answers(y)
-        return 'answers', (torch.from_numpy(W), torch.from_numpy(L)), y.n_classes, y.n_workers
+        return TensorAnswers(torch.from_numpy(np.stack(padded_answers(y), -1))), y.n_classes, y.n_workers
     y = np.asarray(y)
     if len(y) != n: raise ValueError(f"there are {n} {what} but {len(y)} labels")
     if y.ndim == 2 and y.dtype.kind == 'f':
         _check_soft(y, n_classes)
-        return 'soft', (torch.from_numpy(y.astype(np.float32)),), y.shape[1], None
+        return TensorSoft(torch.from_numpy(y.astype(np.float32))), y.shape[1], None
     if y.ndim == 1 and y.dtype.kind in 'iu':
         k = int(y.max()) + 1 if n_classes is None else n_classes
         if y.min() < 0 or y.max() >= k: raise ValueError(f"labels must be in [0, {k}), got values in [{y.min()}, {y.max()}]")
-        return 'hard', (torch.from_numpy(y.astype(np.int64)),), k, None
+        return TensorCategory(torch.from_numpy(y.astype(np.int64))), k, None
     raise ValueError(f"targets must be int labels (N,), soft labels (N, K) or a Crowd, got shape {y.shape} and dtype {y.dtype}")
 
-def _as_tensor(x) -> torch.Tensor:
-    x = torch.as_tensor(x) if not isinstance(x, torch.Tensor) else x
-    if x.dtype == torch.uint8:
-        if x.ndim != 4 or x.shape[-1] not in (1, 3): raise ValueError(f"images must be N×H×W×C uint8 with C in (1, 3), got shape {tuple(x.shape)}")
-        return x
-    if x.is_floating_point(): return x.float()
-    raise ValueError(f"inputs must be uint8 images or float features, got dtype {x.dtype}")
-
 def _channel_stats(x:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "Exact per-channel mean and standard deviation of uint8 N×H×W×C images, from 256-bin histograms (no float copy)"
+    "Exact per-channel mean and standard deviation of uint8 N×C×H×W images, from 256-bin histograms (no float copy)"
+    x = x.as_subclass(torch.Tensor)
     v = torch.arange(256, dtype=torch.float64, device=x.device)
-    hist = torch.stack([torch.bincount(x[..., c].reshape(-1), minlength=256) for c in range(x.shape[-1])]).double()
+    hist = torch.stack([torch.bincount(x[:, c].reshape(-1), minlength=256) for c in range(x.shape[1])]).double()
     n = hist.sum(1)
     mean = hist @ v / n
     return mean.float().cpu(), (hist @ v ** 2 / n - mean ** 2).clamp_min(0).sqrt().float().cpu()
@@ -346,42 +452,36 @@ def crowd_dls(x, # uint8 images N×H×W×C, or float features N×D
               val_bs:int|None=None, # validation batch size (default: 2 × bs)
               augment:str|None='crop_flip', # image augmentation when training: None, 'crop_flip', 'randaugment'
               n_classes:int|None=None, # number of classes (checked against the labels)
+              classes=None, # class names (default: the crowd's, else 0 … K-1)
               device=None, # where the data live (default: the GPU when there is one)
               channels_last:bool=True, # channels-last image batches
               seed:int=0, # seed of the shuffling and augmentation
               drop_last:bool=True, # drop the last incomplete training batch (static shapes)
+              **tfm_kwargs, # more settings of `image_tfms`: magnitude, n_ops, cutout, pad
              ) -> DataLoaders:
     "fastai `DataLoaders` for training on hard labels, soft labels or raw crowd answers, with data on `device`"
-    xt = _as_tensor(x)
-    kind, ys, k, n_workers = _targets(y, len(xt), n_classes)
+    xt = _as_input(x)
+    yt, k, n_workers = _targets(y, len(xt), n_classes)
+    if classes is None: classes = y.classes if isinstance(y, Crowd) else range(k)
+    if len(classes) != k: raise ValueError(f"{len(classes)} class names for {k} classes")
     train_idx, valid_idx = (np.arange(len(xt)), None) if splits is None else map(np.asarray, splits)
-    if kind == 'answers':
-        no_answer = np.flatnonzero((ys[1][torch.as_tensor(train_idx, dtype=torch.long)] < 0).all(1).numpy())
+    if isinstance(yt, TensorAnswers):
+        no_answer = np.flatnonzero((yt[..., 1][torch.as_tensor(train_idx, dtype=torch.long)] < 0).all(1).numpy())
         if len(no_answer):
             raise ValueError(f"{len(no_answer)} training images have no answer (first: task code {train_idx[no_answer[0]]}); "
                              "leave them out of the training split or drop them from the data")
     dev = torch.device(device or default_device())
-    xt, ys = xt.to(dev), tuple(y.to(dev) for y in ys)      # one copy on the device, shared by both loaders
-    x_tfm = None
-    if xt.dtype == torch.uint8:
+    xt, yt = xt.to(dev), yt.to(dev)      # one copy on the device, shared by both loaders
+    tfms = None
+    if isinstance(xt, TensorImage):
         mean, std = _channel_stats(xt[torch.as_tensor(train_idx, dtype=torch.long, device=dev)])
-        x_tfm = ImageBatch(mean, std.clamp_min(1.), augment=augment, channels_last=channels_last)
-    train = ArrayLoader(xt, ys, train_idx, bs, shuffle=True, drop_last=drop_last and len(train_idx) >= bs, x_tfm=x_tfm, seed=seed)
-    val_bs = val_bs or 2 * bs
+        tfms = image_tfms(mean, std.clamp_min(1.), augment, channels_last=channels_last, seed=seed, **tfm_kwargs)
+    train = CrowdItems(xt, yt, train_idx, classes, n_workers)
     if valid is not None:
-        xv = _as_tensor(valid[0])
-        if xv.shape[1:] != xt.shape[1:]: raise ValueError(f"validation inputs have shape {tuple(xv.shape[1:])}, training inputs {tuple(xt.shape[1:])}")
-        _, yv, kv, _ = _targets(valid[1], len(xv), k, 'validation images')
-        vdl = ArrayLoader(xv, yv, bs=val_bs, x_tfm=x_tfm, seed=seed)
-    else:
-        vdl = ArrayLoader(xt, ys, valid_idx if valid_idx is not None else [], val_bs, x_tfm=x_tfm, seed=seed)
-    dls = DataLoaders(train, vdl, device=dev)
-    dls.kind, dls.n_classes, dls.n_workers, dls.x_tfm = kind, k, n_workers, x_tfm
-    return dls
-
-# %% ../../nbs/30_deep.data.ipynb #cf567b04
-def test_dl(dls:DataLoaders, x, y=None, bs:int|None=None) -> ArrayLoader:
-    "A loader of new inputs `x` (and targets `y`) with the transform of `dls`, on its device, for prediction"
-    xt = _as_tensor(x)
-    ys = () if y is None else _targets(y, len(xt), dls.n_classes)[1]
-    return ArrayLoader(xt, ys, bs=bs or 2 * dls.train.bs, x_tfm=dls.x_tfm).to(dls.device)
+        xv = _as_input(valid[0], xt)
+        yv, _, _ = _targets(valid[1], len(xv), k, 'validation images')
+        vds = train.new(xv.to(dev), yv.to(dev))
+    else: vds = train.new(y=yt, idx=valid_idx if valid_idx is not None else [])
+    kw = dict(after_batch=tfms, device=dev, seed=seed)
+    return DataLoaders(CrowdDL(train, bs, shuffle=True, drop_last=drop_last and len(train_idx) >= bs, **kw),
+                       CrowdDL(vds, val_bs or 2 * bs, **kw), device=dev)

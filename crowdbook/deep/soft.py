@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from fastai.optimizer import Adam, SGD
 from ..data import Crowd
-from .learner import CrossEntropy, crowd_learner, predict_proba
-from .data import _check_soft, crowd_dls
+from .learner import crowd_learner, predict_proba
+from .data import CrossEntropy, _check_soft, crowd_dls
 from .models import _make_backbone, resnet_cifar
 from .experiment import sync_time, require_cuda
 

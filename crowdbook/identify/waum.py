@@ -15,7 +15,7 @@ from ..data import Crowd, as_crowd
 from ..files import npy_writer, output_path, write_files
 from ..aggregate.ds import DawidSkene
 from ..aggregate.vote import MajorityVote
-from ..deep.data import crowd_dls, test_dl, load_inputs
+from ..deep.data import crowd_dls, load_inputs
 from ..deep.learner import crowd_learner, fit_one_cycle_shown
 from ..deep.models import default_backbone
 
@@ -53,7 +53,7 @@ class MarginRecorder(Callback):
         dev = torch.device(self.learn.dls.device)
         self.item, self.label = self.item.to(dev), self.label.to(dev)
         self.total, self.n_epochs, self.probs = torch.zeros(len(self.item), device=dev), 0, None
-        self._dl = test_dl(self.learn.dls, self.x, bs=self.bs)
+        self._dl = self.learn.dls.test_dl(self.x, bs=self.bs)
 
     def after_epoch(self):
         model, was_training = self.learn.model, self.learn.model.training
