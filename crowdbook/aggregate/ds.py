@@ -107,7 +107,7 @@ class DawidSkene(Aggregator):
         _check_em(max_iter, tol, smoothing)
         self.max_iter, self.tol, self.smoothing, self.init, self.seed, self.verbose = max_iter, tol, smoothing, init, seed, verbose
 
-    def _fit(self, crowd):
+    def _fit(self, crowd, T0=None):
         _check_confusions_fit(crowd, type(self).__name__)
         A, c, answered = crowd.answer_matrix(), self.smoothing, _answered(crowd)
         def step(state):
@@ -116,18 +116,24 @@ class DawidSkene(Aggregator):
             with np.errstate(divide='ignore'): log_prior = np.log(prior)   # a class with no mass stays at 0
             T, ll = ds_e_step(A, pseudo_log_conf(np.log(conf), c), log_prior)
             return (T, conf, prior), ll[answered].sum()
-        T0 = initial_probas(crowd, self.init, self.seed)
+        if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
         (T, conf, prior), self.loglik_, self.converged_ = run_em(step, (T0, None, None), self.max_iter, self.tol,
                                                                   self.verbose, 'DawidSkene')
         self.n_iter_, self.confusions_, self.priors_ = len(self.loglik_), conf, prior
         self.skills_ = np.einsum('k,jkk->j', prior, conf)
         return T
 
+    def _fit_more(self, crowd):
+        "EM on `crowd` (the fitted answers, then new ones) from the current soft labels; new tasks start from their vote shares"
+        T0 = initial_probas(crowd, 'NS')
+        T0[:len(self.probas_)] = self.probas_
+        return self._store(crowd, self._fit(crowd, T0))
+
 # %% ../../nbs/12_aggregate.ds.ipynb #04084c4a
 @register('OneCoinDS', 'OneCoinDawidSkene', 'OCDS', 'one_coin')
 class OneCoinDawidSkene(DawidSkene):
     "One-coin Dawid-Skene: one accuracy per worker, mistakes spread evenly over the other classes; cross-fitted EM"
-    def _fit(self, crowd):
+    def _fit(self, crowd, T0=None):
         _check_confusions_fit(crowd, type(self).__name__)
         n, J, K, c = crowd.n_tasks, crowd.n_workers, crowd.n_classes, self.smoothing
         load, answered = crowd.worker_load(), _answered(crowd)
@@ -141,7 +147,7 @@ class OneCoinDawidSkene(DawidSkene):
             S = rule_scores(crowd.task, crowd.label, *rule_weights('GTX', (held_out + c / K) / (1 + c), K), n, K)
             with np.errstate(divide='ignore'): T, ll = _normalize_rows(S + np.log(prior))
             return (T, right), ll[answered].sum()
-        T0 = initial_probas(crowd, self.init, self.seed)
+        if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
         (T, right), self.loglik_, self.converged_ = run_em(step, (T0, None), self.max_iter, self.tol,
                                                            self.verbose, 'OneCoinDawidSkene')
         alpha = (np.where(load > 0, right / np.maximum(load, 1), 1 / K) + c / K) / (1 + c)
@@ -178,7 +184,7 @@ class DawidSkeneClust(DawidSkene):
         group = np.where(active, np.minimum(rank, n_active - 1) * L // n_active, 0)
         return np.eye(L)[group]
 
-    def _fit(self, crowd):
+    def _fit(self, crowd, T0=None):
         A, K, L, s = crowd.answer_matrix(), crowd.n_classes, self.n_clusters, self.smoothing
         active, answered = crowd.worker_load() > 0, _answered(crowd)
         if L > active.sum(): raise ValueError(f"DSWC needs at most as many clusters as workers: L={L} > {int(active.sum())} workers with answers")
@@ -200,7 +206,7 @@ class DawidSkeneClust(DawidSkene):
                     - (Ta * np.log(np.maximum(Ta, 1e-300))).sum() - (pa * np.log(np.maximum(pa, 1e-300))).sum()
                     + s * (log_lam.sum() + log_prior.sum() + log_tau.sum()))
             return (T, phi, lam, prior, tau), elbo
-        T0 = initial_probas(crowd, self.init, self.seed)
+        if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
         phi0 = self._init_clusters(A, T0, active)
         N0 = np.asarray(A.T @ T0).reshape(-1, K, K)
         state, self.loglik_, self.converged_ = run_em(step, (T0, phi0, *m_step(T0, phi0, N0)), self.max_iter, self.tol,
