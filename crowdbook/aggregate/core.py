@@ -131,14 +131,19 @@ def run_em(step, # `step(state) -> (state, objective)`
            tol:float=1e-6, # stop when the objective improves by less than `tol` (relative to its size when above 1)
            verbose:bool=False, # show a progress bar
            name:str='EM', # name used in the progress bar and the warning
+           labels=None, # `labels(state)`: the hard labels of a state; given, EM also stops once they have settled
+           settle_tol:float=1e-5, # with `labels`: stop when the objective improves by less than this (relative) ...
+           label_tol:float=1e-3, # ... and fewer than this share of the labels changed in the step
           ) -> tuple[object, list, bool]:
     "Iterate `step` until convergence; return the final state, the objective history and whether it converged"
     if max_iter < 1: raise ValueError(f"max_iter must be at least 1, got {max_iter}")
     history, converged = [], False
     for _ in tqdm(range(max_iter), desc=name, disable=not verbose, leave=False):
-        state, obj = step(state)
+        previous, (state, obj) = state, step(state)
         history.append(float(obj))
-        if len(history) > 1 and abs(history[-1] - history[-2]) < tol * max(1., abs(history[-1])):
+        if len(history) < 2: continue
+        gain = abs(history[-1] - history[-2]) / max(1., abs(history[-1]))
+        if gain < tol or (labels is not None and gain < settle_tol and np.mean(labels(state) != labels(previous)) < label_tol):
             converged = True
             break
     if not converged:

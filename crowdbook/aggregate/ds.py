@@ -15,14 +15,25 @@ __all__ = ['initial_probas', 'ds_e_step', 'ds_counts', 'smoothed_confusions', 'p
            'OneCoinDawidSkene', 'DawidSkeneClust']
 
 # %% ../../nbs/12_aggregate.ds.ipynb #18662058
+def _row_reduce(ufunc, x:np.ndarray) -> np.ndarray:
+    "`ufunc.reduce(x, axis=1)`, column by column when rows are short (NumPy reduces short rows several times slower)"
+    if x.shape[1] > 64: return ufunc.reduce(x, axis=1)
+    out = x[:, 0].copy()
+    for k in range(1, x.shape[1]): ufunc(out, x[:, k], out=out)
+    return out
+
 def _normalize_rows(log_p:np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Normalise rows of `log_p` in place to probabilities; return them and the row log-normalisers"
-    m = log_p.max(1, keepdims=True)
-    log_p -= m
+    m = _row_reduce(np.maximum, log_p)
+    log_p -= m[:, None]
     np.exp(log_p, out=log_p)
-    s = log_p.sum(1, keepdims=True)
-    log_p /= s
-    return log_p, (m + np.log(s))[:, 0]
+    s = _row_reduce(np.add, log_p)
+    log_p /= s[:, None]
+    return log_p, m + np.log(s)
+
+def _labels(state) -> np.ndarray:
+    "Hard labels of an EM state whose first item is the soft labels"
+    return state[0].argmax(1)
 
 def _normalize(counts:np.ndarray) -> np.ndarray:
     "Normalise the last axis to sum to one; all-zero rows become uniform"
@@ -51,9 +62,10 @@ def _answered(crowd:Crowd):
     answered = crowd.feedback_effort() > 0
     return slice(None) if answered.all() else answered
 
-def _check_em(max_iter, tol, smoothing):
+def _check_em(max_iter, tol, smoothing, settle_tol=0., label_tol=0.):
     if max_iter < 1: raise ValueError(f"max_iter must be at least 1, got {max_iter}")
-    if not 0 <= tol < np.inf: raise ValueError(f"tol must be non-negative and finite, got {tol}")
+    for name, v in (('tol', tol), ('settle_tol', settle_tol), ('label_tol', label_tol)):
+        if not 0 <= v < np.inf: raise ValueError(f"{name} must be non-negative and finite, got {v}")
     if not 0 < smoothing < np.inf: raise ValueError(f"smoothing must be positive and finite, got {smoothing}")
 
 def _check_confusions_fit(crowd:Crowd, name:str) -> None:
@@ -103,9 +115,16 @@ class DawidSkene(Aggregator):
                  init='NS', # starting soft labels: 'NS', 'MV', 'random' or an array
                  seed:int=0, # seed of the 'random' initialisation
                  verbose:bool=False, # show a progress bar
+                 settle_tol:float=1e-5, # also stop when the objective improves by less than this (relative) ...
+                 label_tol:float=1e-3, # ... and fewer than this share of the labels changed (0: only `tol` stops)
                 ):
-        _check_em(max_iter, tol, smoothing)
+        _check_em(max_iter, tol, smoothing, settle_tol, label_tol)
         self.max_iter, self.tol, self.smoothing, self.init, self.seed, self.verbose = max_iter, tol, smoothing, init, seed, verbose
+        self.settle_tol, self.label_tol = settle_tol, label_tol
+
+    def _run_em(self, step, state):
+        "`run_em` with this strategy's stopping rules"
+        return run_em(step, state, self.max_iter, self.tol, self.verbose, type(self).__name__, _labels, self.settle_tol, self.label_tol)
 
     def _fit(self, crowd, T0=None):
         _check_confusions_fit(crowd, type(self).__name__)
@@ -117,8 +136,7 @@ class DawidSkene(Aggregator):
             T, ll = ds_e_step(A, pseudo_log_conf(np.log(conf), c), log_prior)
             return (T, conf, prior), ll[answered].sum()
         if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
-        (T, conf, prior), self.loglik_, self.converged_ = run_em(step, (T0, None, None), self.max_iter, self.tol,
-                                                                  self.verbose, 'DawidSkene')
+        (T, conf, prior), self.loglik_, self.converged_ = self._run_em(step, (T0, None, None))
         self.n_iter_, self.confusions_, self.priors_ = len(self.loglik_), conf, prior
         self.skills_ = np.einsum('k,jkk->j', prior, conf)
         return T
@@ -148,8 +166,7 @@ class OneCoinDawidSkene(DawidSkene):
             with np.errstate(divide='ignore'): T, ll = _normalize_rows(S + np.log(prior))
             return (T, right), ll[answered].sum()
         if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
-        (T, right), self.loglik_, self.converged_ = run_em(step, (T0, None), self.max_iter, self.tol,
-                                                           self.verbose, 'OneCoinDawidSkene')
+        (T, right), self.loglik_, self.converged_ = self._run_em(step, (T0, None))
         alpha = (np.where(load > 0, right / np.maximum(load, 1), 1 / K) + c / K) / (1 + c)
         self.n_iter_, self.skills_, self.priors_ = len(self.loglik_), alpha, T[answered].mean(0)
         off = (1 - alpha) / max(K - 1, 1)
