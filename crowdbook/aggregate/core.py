@@ -137,15 +137,18 @@ def run_em(step, # `step(state) -> (state, objective)`
           ) -> tuple[object, list, bool]:
     "Iterate `step` until convergence; return the final state, the objective history and whether it converged"
     if max_iter < 1: raise ValueError(f"max_iter must be at least 1, got {max_iter}")
-    history, converged = [], False
+    history, converged, last = [], False, None   # last: labels of the previous state, when they were computed
     for _ in tqdm(range(max_iter), desc=name, disable=not verbose, leave=False):
         previous, (state, obj) = state, step(state)
         history.append(float(obj))
         if len(history) < 2: continue
         gain = abs(history[-1] - history[-2]) / max(1., abs(history[-1]))
-        if gain < tol or (labels is not None and gain < settle_tol and np.mean(labels(state) != labels(previous)) < label_tol):
-            converged = True
-            break
+        if gain < tol: converged = True; break
+        if labels is None or label_tol <= 0 or gain >= settle_tol: last = None; continue
+        now = labels(state)
+        moved = np.mean(now != (labels(previous) if last is None else last))
+        if moved < label_tol: converged = True; break
+        last = now
     if not converged:
         warnings.warn(f"{name} stopped after max_iter={max_iter} steps without reaching tol={tol}", ConvergenceWarning, stacklevel=3)
     return state, history, converged

@@ -80,7 +80,9 @@ def ds_e_step(A, # sparse answer matrix, tasks × (workers·K)
              ) -> tuple[np.ndarray, np.ndarray]:
     "Posterior over the true class of each task (n_tasks × K) and its log-normaliser (the task's log-likelihood)"
     J, K, _ = log_conf.shape
-    return _normalize_rows(A @ log_conf.transpose(0, 2, 1).reshape(J * K, K) + log_prior)
+    S = A @ log_conf.transpose(0, 2, 1).reshape(J * K, K)
+    S += log_prior
+    return _normalize_rows(S)
 
 def ds_counts(A, # sparse answer matrix, tasks × (workers·K)
               T:np.ndarray, # soft labels, tasks × K
