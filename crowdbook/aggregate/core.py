@@ -8,12 +8,13 @@ import inspect, re, warnings
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
+from fastcore.basics import patch
 from tqdm.auto import tqdm
-from ..data import Crowd, as_crowd
+from ..data import Crowd, as_crowd, _cached, _code_rows, _ids
 
 # %% auto #0
-__all__ = ['AGGREGATORS', 'Aggregator', 'normalize_log', 'ConvergenceWarning', 'run_em', 'register', 'parse_strategy',
-           'get_aggregator']
+__all__ = ['AGGREGATORS', 'Aggregator', 'extend_crowd', 'normalize_log', 'ConvergenceWarning', 'run_em', 'register',
+           'parse_strategy', 'get_aggregator']
 
 # %% ../../nbs/10_aggregate.core.ipynb #20ac077d
 class Aggregator:
@@ -21,7 +22,11 @@ class Aggregator:
     def fit(self, data) -> Aggregator:
         "Fit on `data` (a `Crowd`, crowd-kit DataFrame, peerannot dict or folder); sets `probas_` and `labels_`"
         crowd = as_crowd(data)
-        probas = np.asarray(self._fit(crowd), dtype=float)
+        return self._store(crowd, self._fit(crowd))
+
+    def _store(self, crowd:Crowd, probas) -> Aggregator:
+        "Check the probabilities `_fit` returned for `crowd` and keep them as the fitted `probas_` and `labels_`"
+        probas = np.asarray(probas, dtype=float)
         if probas.shape != (crowd.n_tasks, crowd.n_classes):
             raise RuntimeError(f"{type(self).__name__}._fit returned shape {probas.shape}, expected {(crowd.n_tasks, crowd.n_classes)}")
         bad = ~np.isfinite(probas).all(1)
@@ -51,6 +56,65 @@ class Aggregator:
         params = {k: v for k, v in vars(self).items() if not k.endswith('_') and not k.startswith('_')}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
 
+# %% ../../nbs/10_aggregate.core.ipynb #20aee31c
+def _answer_keys(crowd:Crowd) -> np.ndarray:
+    "Sorted (task, worker) keys `task << 32 | worker` of the answers, computed once per crowd"
+    return _cached(crowd, 'answer_keys', lambda: np.sort((crowd.task.astype(np.int64) << 32) | crowd.worker))
+
+def _merged_codes(old:pd.Index, new:pd.Index) -> tuple[np.ndarray, pd.Index]:
+    "Code of each id of `new` among `old`'s, and the merged ids (`old`, then the ids of `new` it lacks, in order)"
+    pos = old.get_indexer(new)
+    fresh = pos < 0
+    if not fresh.any(): return pos, old
+    pos[fresh] = len(old) + np.arange(int(fresh.sum()))
+    return pos, old.append(new[fresh])
+
+def extend_crowd(old:Crowd, # the answers fitted so far
+                 new:Crowd, # the answers to add
+                 duplicates:str='error', # a (task, worker) answer already in `old`: 'error', or 'last' to replace it
+                ) -> Crowd:
+    "`old`'s answers then `new`'s, ids merged: old tasks, workers and classes keep their codes, new ones come after"
+    if duplicates not in ('error', 'last'): raise ValueError(f"`duplicates` must be 'error' or 'last', got {duplicates!r}")
+    (tpos, task_ids), (wpos, worker_ids), (cpos, classes) = (_merged_codes(o, n) for o, n in
+        ((old.task_ids, new.task_ids), (old.worker_ids, new.worker_ids), (old.classes, new.classes)))
+    for ids, what in ((task_ids, 'task_ids'), (worker_ids, 'worker_ids'), (classes, 'classes')): _ids(ids, len(ids), what)
+    task, worker, label = tpos[new.task], wpos[new.worker], cpos[new.label]
+    keys = np.sort((task.astype(np.int64) << 32) | worker)    # `new` is a Crowd: no repeat among its own answers
+    old_keys = _answer_keys(old)
+    at = np.searchsorted(old_keys, keys)
+    seen = old_keys[np.minimum(at, len(old_keys) - 1)] == keys
+    columns = [np.concatenate([o, n]) for o, n in ((old.task, task), (old.worker, worker), (old.label, label))]
+    if seen.any():
+        if duplicates == 'error':
+            k = int(keys[seen][0])
+            raise ValueError(f"{int(seen.sum()):,} new answer(s) repeat an answer already fitted, e.g. worker "
+                             f"{worker_ids[k & 0xffffffff]!r} on task {task_ids[k >> 32]!r}; pass duplicates='last' to replace them")
+        return Crowd(*columns, len(task_ids), len(worker_ids), len(classes), task_ids, worker_ids, classes,
+                     duplicates='last', name=old.name)
+    crowd = object.__new__(Crowd)          # codes in range and no repeated answer: the constructor's checks are done
+    crowd.task, crowd.worker, crowd.label = _code_rows(*columns)
+    crowd.n_tasks, crowd.n_workers, crowd.n_classes, crowd.name = len(task_ids), len(worker_ids), len(classes), old.name
+    crowd.task_ids, crowd.worker_ids, crowd.classes = task_ids, worker_ids, classes
+    crowd._cache = {'answer_keys': np.insert(old_keys, at, keys)}
+    return crowd
+
+# %% ../../nbs/10_aggregate.core.ipynb #5ff7f59b
+@patch
+def partial_fit(self:Aggregator,
+                data, # new answers: a `Crowd`, crowd-kit DataFrame, peerannot dict or folder
+                duplicates:str='error', # a (task, worker) answer already fitted: 'error', or 'last' to replace it
+               ) -> Aggregator:
+    "Add the answers `data` to those fitted so far and update the fit, warm-started where the strategy can (first call: `fit`)"
+    new = as_crowd(data)
+    if getattr(self, 'crowd_', None) is None: return self.fit(new)
+    crowd = extend_crowd(self.crowd_, new, duplicates)
+    return self.fit(crowd) if crowd.n_classes != self.crowd_.n_classes else self._fit_more(crowd)
+
+@patch
+def _fit_more(self:Aggregator, crowd:Crowd) -> Aggregator:
+    "Update the fit to `crowd`, the fitted answers followed by new ones (default: fit it again)"
+    return self.fit(crowd)
+
 # %% ../../nbs/10_aggregate.core.ipynb #7961c852
 def normalize_log(log_p:np.ndarray, axis:int=-1) -> tuple[np.ndarray, np.ndarray]:
     "Probabilities `exp(log_p)` normalised along `axis`, and the log normaliser (log-sum-exp) of each row"
@@ -67,16 +131,24 @@ def run_em(step, # `step(state) -> (state, objective)`
            tol:float=1e-6, # stop when the objective improves by less than `tol` (relative to its size when above 1)
            verbose:bool=False, # show a progress bar
            name:str='EM', # name used in the progress bar and the warning
+           labels=None, # `labels(state)`: the hard labels of a state; given, EM also stops once they have settled
+           settle_tol:float=1e-5, # with `labels`: stop when the objective improves by less than this (relative) ...
+           label_tol:float=1e-3, # ... and fewer than this share of the labels changed in the step
           ) -> tuple[object, list, bool]:
     "Iterate `step` until convergence; return the final state, the objective history and whether it converged"
     if max_iter < 1: raise ValueError(f"max_iter must be at least 1, got {max_iter}")
-    history, converged = [], False
+    history, converged, last = [], False, None   # last: labels of the previous state, when they were computed
     for _ in tqdm(range(max_iter), desc=name, disable=not verbose, leave=False):
-        state, obj = step(state)
+        previous, (state, obj) = state, step(state)
         history.append(float(obj))
-        if len(history) > 1 and abs(history[-1] - history[-2]) < tol * max(1., abs(history[-1])):
-            converged = True
-            break
+        if len(history) < 2: continue
+        gain = abs(history[-1] - history[-2]) / max(1., abs(history[-1]))
+        if gain < tol: converged = True; break
+        if labels is None or label_tol <= 0 or gain >= settle_tol: last = None; continue
+        now = labels(state)
+        moved = np.mean(now != (labels(previous) if last is None else last))
+        if moved < label_tol: converged = True; break
+        last = now
     if not converged:
         warnings.warn(f"{name} stopped after max_iter={max_iter} steps without reaching tol={tol}", ConvergenceWarning, stacklevel=3)
     return state, history, converged

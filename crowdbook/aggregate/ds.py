@@ -15,14 +15,25 @@ __all__ = ['initial_probas', 'ds_e_step', 'ds_counts', 'smoothed_confusions', 'p
            'OneCoinDawidSkene', 'DawidSkeneClust']
 
 # %% ../../nbs/12_aggregate.ds.ipynb #18662058
+def _row_reduce(ufunc, x:np.ndarray) -> np.ndarray:
+    "`ufunc.reduce(x, axis=1)`, column by column when rows are short (NumPy reduces short rows several times slower)"
+    if x.shape[1] > 64: return ufunc.reduce(x, axis=1)
+    out = x[:, 0].copy()
+    for k in range(1, x.shape[1]): ufunc(out, x[:, k], out=out)
+    return out
+
 def _normalize_rows(log_p:np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Normalise rows of `log_p` in place to probabilities; return them and the row log-normalisers"
-    m = log_p.max(1, keepdims=True)
-    log_p -= m
+    m = _row_reduce(np.maximum, log_p)
+    log_p -= m[:, None]
     np.exp(log_p, out=log_p)
-    s = log_p.sum(1, keepdims=True)
-    log_p /= s
-    return log_p, (m + np.log(s))[:, 0]
+    s = _row_reduce(np.add, log_p)
+    log_p /= s[:, None]
+    return log_p, m + np.log(s)
+
+def _labels(state) -> np.ndarray:
+    "Hard labels of an EM state whose first item is the soft labels"
+    return state[0].argmax(1)
 
 def _normalize(counts:np.ndarray) -> np.ndarray:
     "Normalise the last axis to sum to one; all-zero rows become uniform"
@@ -51,9 +62,10 @@ def _answered(crowd:Crowd):
     answered = crowd.feedback_effort() > 0
     return slice(None) if answered.all() else answered
 
-def _check_em(max_iter, tol, smoothing):
+def _check_em(max_iter, tol, smoothing, settle_tol=0., label_tol=0.):
     if max_iter < 1: raise ValueError(f"max_iter must be at least 1, got {max_iter}")
-    if not 0 <= tol < np.inf: raise ValueError(f"tol must be non-negative and finite, got {tol}")
+    for name, v in (('tol', tol), ('settle_tol', settle_tol), ('label_tol', label_tol)):
+        if not 0 <= v < np.inf: raise ValueError(f"{name} must be non-negative and finite, got {v}")
     if not 0 < smoothing < np.inf: raise ValueError(f"smoothing must be positive and finite, got {smoothing}")
 
 def _check_confusions_fit(crowd:Crowd, name:str) -> None:
@@ -68,7 +80,9 @@ def ds_e_step(A, # sparse answer matrix, tasks × (workers·K)
              ) -> tuple[np.ndarray, np.ndarray]:
     "Posterior over the true class of each task (n_tasks × K) and its log-normaliser (the task's log-likelihood)"
     J, K, _ = log_conf.shape
-    return _normalize_rows(A @ log_conf.transpose(0, 2, 1).reshape(J * K, K) + log_prior)
+    S = A @ log_conf.transpose(0, 2, 1).reshape(J * K, K)
+    S += log_prior
+    return _normalize_rows(S)
 
 def ds_counts(A, # sparse answer matrix, tasks × (workers·K)
               T:np.ndarray, # soft labels, tasks × K
@@ -103,11 +117,18 @@ class DawidSkene(Aggregator):
                  init='NS', # starting soft labels: 'NS', 'MV', 'random' or an array
                  seed:int=0, # seed of the 'random' initialisation
                  verbose:bool=False, # show a progress bar
+                 settle_tol:float=1e-5, # also stop when the objective improves by less than this (relative) ...
+                 label_tol:float=1e-3, # ... and fewer than this share of the labels changed (0: only `tol` stops)
                 ):
-        _check_em(max_iter, tol, smoothing)
+        _check_em(max_iter, tol, smoothing, settle_tol, label_tol)
         self.max_iter, self.tol, self.smoothing, self.init, self.seed, self.verbose = max_iter, tol, smoothing, init, seed, verbose
+        self.settle_tol, self.label_tol = settle_tol, label_tol
 
-    def _fit(self, crowd):
+    def _run_em(self, step, state):
+        "`run_em` with this strategy's stopping rules"
+        return run_em(step, state, self.max_iter, self.tol, self.verbose, type(self).__name__, _labels, self.settle_tol, self.label_tol)
+
+    def _fit(self, crowd, T0=None):
         _check_confusions_fit(crowd, type(self).__name__)
         A, c, answered = crowd.answer_matrix(), self.smoothing, _answered(crowd)
         def step(state):
@@ -116,18 +137,23 @@ class DawidSkene(Aggregator):
             with np.errstate(divide='ignore'): log_prior = np.log(prior)   # a class with no mass stays at 0
             T, ll = ds_e_step(A, pseudo_log_conf(np.log(conf), c), log_prior)
             return (T, conf, prior), ll[answered].sum()
-        T0 = initial_probas(crowd, self.init, self.seed)
-        (T, conf, prior), self.loglik_, self.converged_ = run_em(step, (T0, None, None), self.max_iter, self.tol,
-                                                                  self.verbose, 'DawidSkene')
+        if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
+        (T, conf, prior), self.loglik_, self.converged_ = self._run_em(step, (T0, None, None))
         self.n_iter_, self.confusions_, self.priors_ = len(self.loglik_), conf, prior
         self.skills_ = np.einsum('k,jkk->j', prior, conf)
         return T
+
+    def _fit_more(self, crowd):
+        "EM on `crowd` (the fitted answers, then new ones) from the current soft labels; new tasks start from their vote shares"
+        T0 = initial_probas(crowd, 'NS')
+        T0[:len(self.probas_)] = self.probas_
+        return self._store(crowd, self._fit(crowd, T0))
 
 # %% ../../nbs/12_aggregate.ds.ipynb #04084c4a
 @register('OneCoinDS', 'OneCoinDawidSkene', 'OCDS', 'one_coin')
 class OneCoinDawidSkene(DawidSkene):
     "One-coin Dawid-Skene: one accuracy per worker, mistakes spread evenly over the other classes; cross-fitted EM"
-    def _fit(self, crowd):
+    def _fit(self, crowd, T0=None):
         _check_confusions_fit(crowd, type(self).__name__)
         n, J, K, c = crowd.n_tasks, crowd.n_workers, crowd.n_classes, self.smoothing
         load, answered = crowd.worker_load(), _answered(crowd)
@@ -141,9 +167,8 @@ class OneCoinDawidSkene(DawidSkene):
             S = rule_scores(crowd.task, crowd.label, *rule_weights('GTX', (held_out + c / K) / (1 + c), K), n, K)
             with np.errstate(divide='ignore'): T, ll = _normalize_rows(S + np.log(prior))
             return (T, right), ll[answered].sum()
-        T0 = initial_probas(crowd, self.init, self.seed)
-        (T, right), self.loglik_, self.converged_ = run_em(step, (T0, None), self.max_iter, self.tol,
-                                                           self.verbose, 'OneCoinDawidSkene')
+        if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
+        (T, right), self.loglik_, self.converged_ = self._run_em(step, (T0, None))
         alpha = (np.where(load > 0, right / np.maximum(load, 1), 1 / K) + c / K) / (1 + c)
         self.n_iter_, self.skills_, self.priors_ = len(self.loglik_), alpha, T[answered].mean(0)
         off = (1 - alpha) / max(K - 1, 1)
@@ -178,7 +203,7 @@ class DawidSkeneClust(DawidSkene):
         group = np.where(active, np.minimum(rank, n_active - 1) * L // n_active, 0)
         return np.eye(L)[group]
 
-    def _fit(self, crowd):
+    def _fit(self, crowd, T0=None):
         A, K, L, s = crowd.answer_matrix(), crowd.n_classes, self.n_clusters, self.smoothing
         active, answered = crowd.worker_load() > 0, _answered(crowd)
         if L > active.sum(): raise ValueError(f"DSWC needs at most as many clusters as workers: L={L} > {int(active.sum())} workers with answers")
@@ -200,7 +225,7 @@ class DawidSkeneClust(DawidSkene):
                     - (Ta * np.log(np.maximum(Ta, 1e-300))).sum() - (pa * np.log(np.maximum(pa, 1e-300))).sum()
                     + s * (log_lam.sum() + log_prior.sum() + log_tau.sum()))
             return (T, phi, lam, prior, tau), elbo
-        T0 = initial_probas(crowd, self.init, self.seed)
+        if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
         phi0 = self._init_clusters(A, T0, active)
         N0 = np.asarray(A.T @ T0).reshape(-1, K, K)
         state, self.loglik_, self.converged_ = run_em(step, (T0, phi0, *m_step(T0, phi0, N0)), self.max_iter, self.tol,

@@ -125,10 +125,12 @@ class GLAD(Aggregator):
     def _log_param_prior(self, a, u):
         return -(((a - self.alpha_mean) / self.alpha_std) ** 2).sum() / 2 - (((u - self.log_beta_mean) / self.log_beta_std) ** 2).sum() / 2
 
-    def _fit(self, crowd:Crowd) -> np.ndarray:
+    def _fit(self, crowd:Crowd, start:tuple|None=None) -> np.ndarray:
         W, T, K = crowd.n_workers, crowd.n_tasks, crowd.n_classes
         prior = ((self.alpha_mean, self.alpha_std), (self.log_beta_mean, self.log_beta_std))
         a, u, log_rho = np.full(W, float(self.alpha_mean)), np.full(T, float(self.log_beta_mean)), np.full(K, -np.log(K))
+        if start is not None:                                      # abilities, log inverse difficulties and priors fitted before
+            a[:len(start[0])], u[:len(start[1])], log_rho = start[0], start[1], start[2]
         cells = cell_codes(crowd.task, crowd.label, T, K)
         offset = np.log(K - 1) if self.chance_corrected and K > 1 else 0.
         def step(state):
@@ -144,3 +146,7 @@ class GLAD(Aggregator):
         self.skills_, self.betas_, self.difficulties_ = a, np.exp(u), np.exp(-u)
         self.priors_, self.loglik_, self.n_iter_, self.converged_ = np.exp(log_rho), np.array(history), len(history), ok
         return probas
+
+    def _fit_more(self, crowd:Crowd):
+        "EM on `crowd` (the fitted answers, then new ones) from the current parameters; new workers and tasks start at the prior means"
+        return self._store(crowd, self._fit(crowd, (self.skills_, np.log(self.betas_), np.log(self.priors_))))
