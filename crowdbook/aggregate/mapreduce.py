@@ -230,6 +230,15 @@ def _em_start(crowd:Crowd, agg:Aggregator, stats):
     T = initial_probas(crowd, agg.init)
     return T, stats(crowd, T)
 
+def _part_labels(crowd:Crowd, prev) -> np.ndarray:
+    "Most probable class of each task of one partition (what EM's settled rule compares between steps)"
+    return prev[0].argmax(1)
+
+def _run_em(agg:Aggregator, dc:DaskCrowd, step, state, name:str):
+    "`run_em` with `agg`'s stopping rules; the labels of a state are gathered from its partitions"
+    labels = lambda state: np.concatenate(dc.gather(dc.map(_part_labels, states=state[0])))
+    return run_em(step, state, agg.max_iter, agg.tol, agg.verbose, name, labels, agg.settle_tol, agg.label_tol)
+
 def _em_out(crowd:Crowd, prev, agg:Aggregator):
     "Soft and hard labels of one partition from its EM state"
     return prev[0], agg._hard_labels(prev[0])
@@ -256,7 +265,7 @@ def _fit_ds(agg:DawidSkene, dc:DaskCrowd):
         ll, *stats = dc.reduce(futs, 1)
         fitted.update(confusions_=conf, priors_=prior)
         return (futs, stats), ll
-    (futs, _), loglik, converged = run_em(step, (futs, dc.reduce(futs, 1)), agg.max_iter, agg.tol, agg.verbose, 'DawidSkene')
+    (futs, _), loglik, converged = _run_em(agg, dc, step, (futs, dc.reduce(futs, 1)), 'DawidSkene')
     fitted.update(loglik_=loglik, n_iter_=len(loglik), converged_=converged,
                   skills_=np.einsum('k,jkk->j', fitted['priors_'], fitted['confusions_']))
     return dc.map(_em_out, agg, states=futs), fitted
@@ -290,7 +299,7 @@ def _fit_ocds(agg:OneCoinDawidSkene, dc:DaskCrowd):
         ll, *stats = dc.reduce(futs, 1)
         fitted['right'] = right
         return (futs, stats), ll
-    (futs, (_, mass)), loglik, converged = run_em(step, (futs, dc.reduce(futs, 1)), agg.max_iter, agg.tol, agg.verbose, 'OneCoinDawidSkene')
+    (futs, (_, mass)), loglik, converged = _run_em(agg, dc, step, (futs, dc.reduce(futs, 1)), 'OneCoinDawidSkene')
     alpha = (np.where(load > 0, fitted['right'] / np.maximum(load, 1), 1 / K) + c / K) / (1 + c)
     off = (1 - alpha) / max(K - 1, 1)
     fitted = {'skills_': alpha, 'priors_': mass / dc.n_tasks, 'loglik_': loglik, 'n_iter_': len(loglik), 'converged_': converged,
