@@ -150,29 +150,42 @@ class DawidSkene(Aggregator):
         return self._store(crowd, self._fit(crowd, T0))
 
 # %% ../../nbs/12_aggregate.ds.ipynb #04084c4a
+def _one_coin_e_step(crowd:Crowd, # the answers
+                     own:np.ndarray, # each answer's current probability of being right, `T[task, label]`
+                     right:np.ndarray, # each worker's expected right answers, the sum of `own` over all its answers
+                     others:np.ndarray, # for each answer, the number of other answers of its worker
+                     log_prior:np.ndarray, # log class priors
+                     c:float, # smoothing: pseudo-answers per answer, at chance
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    "Cross-fitted one-coin E-step (each answer weighed by its worker's accuracy on its other answers): posteriors, log-normalisers"
+    K = crowd.n_classes
+    held_out = np.where(others > 0, (right[crowd.worker] - own) / np.maximum(others, 1), 1 / K)
+    S = rule_scores(crowd.task, crowd.label, *rule_weights('GTX', (held_out + c / K) / (1 + c), K), crowd.n_tasks, K)
+    return _normalize_rows(S + log_prior)
+
+def _one_coin_skills(right:np.ndarray, load:np.ndarray, K:int, c:float) -> tuple[np.ndarray, np.ndarray]:
+    "Each worker's smoothed accuracy on all its answers (chance without answers) and the confusion matrices it implies"
+    alpha = (np.where(load > 0, right / np.maximum(load, 1), 1 / K) + c / K) / (1 + c)
+    off = (1 - alpha) / max(K - 1, 1)
+    return alpha, off[:, None, None] + (alpha - off)[:, None, None] * np.eye(K)
+
 @register('OneCoinDS', 'OneCoinDawidSkene', 'OCDS', 'one_coin')
 class OneCoinDawidSkene(DawidSkene):
     "One-coin Dawid-Skene: one accuracy per worker, mistakes spread evenly over the other classes; cross-fitted EM"
     def _fit(self, crowd, T0=None):
         _check_confusions_fit(crowd, type(self).__name__)
-        n, J, K, c = crowd.n_tasks, crowd.n_workers, crowd.n_classes, self.smoothing
-        load, answered = crowd.worker_load(), _answered(crowd)
+        c, load, answered = self.smoothing, crowd.worker_load(), _answered(crowd)
         others = load[crowd.worker] - 1                         # the worker's other answers, for each answer
         def step(state):
             T = state[0]
             own = T[crowd.task, crowd.label]                    # each answer's current probability of being right
-            right = np.bincount(crowd.worker, weights=own, minlength=J)
-            held_out = np.where(others > 0, (right[crowd.worker] - own) / np.maximum(others, 1), 1 / K)
-            prior = T[answered].mean(0)
-            S = rule_scores(crowd.task, crowd.label, *rule_weights('GTX', (held_out + c / K) / (1 + c), K), n, K)
-            with np.errstate(divide='ignore'): T, ll = _normalize_rows(S + np.log(prior))
+            right = np.bincount(crowd.worker, weights=own, minlength=crowd.n_workers)
+            with np.errstate(divide='ignore'): T, ll = _one_coin_e_step(crowd, own, right, others, np.log(T[answered].mean(0)), c)
             return (T, right), ll[answered].sum()
         if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
         (T, right), self.loglik_, self.converged_ = self._run_em(step, (T0, None))
-        alpha = (np.where(load > 0, right / np.maximum(load, 1), 1 / K) + c / K) / (1 + c)
-        self.n_iter_, self.skills_, self.priors_ = len(self.loglik_), alpha, T[answered].mean(0)
-        off = (1 - alpha) / max(K - 1, 1)
-        self.confusions_ = off[:, None, None] + (alpha - off)[:, None, None] * np.eye(K)
+        self.skills_, self.confusions_ = _one_coin_skills(right, load, crowd.n_classes, c)
+        self.n_iter_, self.priors_ = len(self.loglik_), T[answered].mean(0)
         return T
 
 # %% ../../nbs/12_aggregate.ds.ipynb #a6b753d9

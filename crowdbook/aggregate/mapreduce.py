@@ -11,8 +11,9 @@ import pandas as pd
 from ..data import Crowd, _factorize, _label_codes
 from ..files import CLIError, output_path, safe_stem, write_files
 from .core import Aggregator, get_aggregator, run_em
-from .vote import MajorityVote, cell_codes, rule_scores, rule_weights
-from .ds import DawidSkene, OneCoinDawidSkene, initial_probas, ds_counts, ds_e_step, smoothed_confusions, pseudo_log_conf, _normalize_rows
+from .vote import MajorityVote, cell_codes
+from .ds import DawidSkene, OneCoinDawidSkene, initial_probas, ds_counts, ds_e_step, smoothed_confusions, pseudo_log_conf
+from .ds import _one_coin_e_step, _one_coin_skills
 from .glad import GLAD, glad_posteriors, log_sigmoid, _block_ascent
 from .more import Wawa, ZeroBasedSkill, _shares, _weighted_scores, _iterate
 
@@ -279,11 +280,7 @@ def _oc_stats(crowd:Crowd, T:np.ndarray):
 
 def _oc_step(crowd:Crowd, prev, right:np.ndarray, load:np.ndarray, log_prior:np.ndarray, c:float):
     "Cross-fitted one-coin E-step of one partition (each answer weighed by its worker's accuracy on the other answers); its log-likelihood and next statistics"
-    T, K = prev[0], crowd.n_classes
-    own, others = T[crowd.task, crowd.label], load[crowd.worker] - 1
-    held_out = np.where(others > 0, (right[crowd.worker] - own) / np.maximum(others, 1), 1 / K)
-    S = rule_scores(crowd.task, crowd.label, *rule_weights('GTX', (held_out + c / K) / (1 + c), K), crowd.n_tasks, K)
-    T, ll = _normalize_rows(S + log_prior)
+    T, ll = _one_coin_e_step(crowd, prev[0][crowd.task, crowd.label], right, load[crowd.worker] - 1, log_prior, c)
     return T, (ll.sum(), *_oc_stats(crowd, T))
 
 def _fit_ocds(agg:OneCoinDawidSkene, dc:DaskCrowd):
@@ -300,10 +297,9 @@ def _fit_ocds(agg:OneCoinDawidSkene, dc:DaskCrowd):
         fitted['right'] = right
         return (futs, stats), ll
     (futs, (_, mass)), loglik, converged = _run_em(agg, dc, step, (futs, dc.reduce(futs, 1)), 'OneCoinDawidSkene')
-    alpha = (np.where(load > 0, fitted['right'] / np.maximum(load, 1), 1 / K) + c / K) / (1 + c)
-    off = (1 - alpha) / max(K - 1, 1)
+    alpha, confusions = _one_coin_skills(fitted['right'], load, K, c)
     fitted = {'skills_': alpha, 'priors_': mass / dc.n_tasks, 'loglik_': loglik, 'n_iter_': len(loglik), 'converged_': converged,
-              'confusions_': off[:, None, None] + (alpha - off)[:, None, None] * np.eye(K)}
+              'confusions_': confusions}
     return dc.map(_em_out, agg, states=futs), fitted
 
 # %% ../../nbs/16_aggregate.mapreduce.ipynb #e8fd2563
