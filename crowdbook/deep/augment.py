@@ -11,8 +11,8 @@ from fastai.torch_core import TensorImage
 from fasttransform import Transform
 
 # %% auto #0
-__all__ = ['AUGMENTS', 'crop_flip', 'rand_augment', 'cutout', 'BatchAugment', 'CropFlip', 'RandAugment', 'Cutout', 'ChannelsLast',
-           'image_tfms']
+__all__ = ['AUGMENTS', 'crop_flip', 'rand_augment', 'cutout', 'BatchAugment', 'CropFlip', 'RandAugment', 'Cutout', 'MemoryLayout',
+           'NormalizeImage', 'image_tfms']
 
 # %% ../../nbs/30a_deep.augment.ipynb #4c900a75
 def crop_flip(x:torch.Tensor, # N×C×H×W images (any dtype)
@@ -22,15 +22,17 @@ def crop_flip(x:torch.Tensor, # N×C×H×W images (any dtype)
              ) -> torch.Tensor:
     "Random crop (after zero padding) and horizontal flip of a batch of N×C×H×W images, as one gather of whole pixels"
     xh = x.permute(0, 2, 3, 1)                     # N×H×W×C view: each gathered element is a pixel's C channels
-    n, h, w, _ = xh.shape
+    n, h, w, c = xh.shape
     dev = x.device
     xp = F.pad(xh, (0, 0, pad, pad, pad, pad)) if pad else xh
+    hp, wp = h + 2 * pad, w + 2 * pad
     oy, ox = torch.randint(0, 2 * pad + 1, (2, n), device=dev, generator=generator)
     ar_h, ar_w = torch.arange(h, device=dev), torch.arange(w, device=dev)
     flipped = (torch.rand(n, device=dev, generator=generator) < 0.5) if flip else torch.zeros(n, dtype=torch.bool, device=dev)
     rows = oy[:, None] + ar_h
     cols = ox[:, None] + torch.where(flipped[:, None], w - 1 - ar_w, ar_w)
-    return xp[torch.arange(n, device=dev)[:, None, None], rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)   # channels-last memory
+    source = (torch.arange(n, device=dev)[:, None, None] * (hp * wp) + rows[:, :, None] * wp + cols[:, None, :]).reshape(-1)
+    return xp.reshape(n * hp * wp, c).index_select(0, source).view(n, h, w, c).permute(0, 3, 1, 2)   # channels-last memory
 
 # %% ../../nbs/30a_deep.augment.ipynb #389c6a24
 _RA_OPS = ('identity', 'brightness', 'color', 'contrast', 'sharpness', 'posterize', 'solarize', 'autocontrast',
@@ -130,10 +132,17 @@ class Cutout(BatchAugment):
         super().__init__(seed); self.size = size
     def encodes(self, x:TensorImage): return self.apply(cutout, x, self.size)
 
-class ChannelsLast(Transform):
-    "Channels-last memory layout of image batches"
+class MemoryLayout(Transform):
+    "Memory layout of image batches: channels-last (for the GPU's tensor cores) or contiguous N×C×H×W"
     order = 100
-    def encodes(self, x:TensorImage): return x.contiguous(memory_format=torch.channels_last)
+    def __init__(self, channels_last:bool=True): super().__init__(); self.channels_last = channels_last
+    def encodes(self, x:TensorImage):
+        return x.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format)
+
+class NormalizeImage(Normalize):
+    "fastai's `Normalize` for image batches as one fused multiply-add (`(x - mean) / std` makes two passes and a temporary)"
+    def encodes(self, x:TensorImage):
+        return torch.addcmul(-self.mean / self.std, x.as_subclass(torch.Tensor), 1 / self.std).as_subclass(type(x))
 
 AUGMENTS = (None, 'crop_flip', 'randaugment')
 
@@ -142,7 +151,7 @@ def image_tfms(mean, std, # per-channel statistics on the 0-255 scale
                pad:int=4, # padding of the random crop
                n_ops:int=2, magnitude:float=9, # RandAugment settings
                cutout:int=0, # side of the Cutout square after the other augmentations (0: none)
-               channels_last:bool=True, # channels-last memory layout
+               channels_last:bool=True, # channels-last memory layout (else contiguous N×C×H×W)
                seed:int=0, # seed of the augmentations
               ) -> list:
     "The `after_batch` transforms of an image loader: augmentation, conversion to float, normalisation, layout"
@@ -152,5 +161,5 @@ def image_tfms(mean, std, # per-channel statistics on the 0-255 scale
     tfms.append(IntToFloatTensor())
     if augment == 'randaugment': tfms.append(RandAugment(n_ops, magnitude, seed=seed + 2))
     if cutout: tfms.append(Cutout(cutout, seed=seed + 3))
-    tfms.append(Normalize(mean, std))
-    return tfms + ([ChannelsLast()] if channels_last else [])
+    tfms.append(NormalizeImage(mean, std))
+    return tfms + [MemoryLayout(channels_last)]

@@ -16,7 +16,7 @@ from fastai.data.transforms import Normalize
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.callback.schedule import ParamScheduler
-from .augment import ChannelsLast, image_tfms
+from .augment import MemoryLayout, image_tfms
 from .learner import model_inputs
 
 # %% auto #0
@@ -68,7 +68,7 @@ class FixMatch(Callback):
         norm = next((t for t in dl.after_batch.fs if isinstance(t, Normalize)), None)
         if not isinstance(self.src, TensorImage) or norm is None:
             raise ValueError("FixMatch makes its views with image transforms: use uint8 images (crowd_dls) or pass `weak` and `strong`")
-        kw = dict(mean=norm.mean.cpu() * 255, std=norm.std.cpu() * 255, channels_last=any(isinstance(t, ChannelsLast) for t in dl.after_batch.fs))
+        kw = dict(mean=norm.mean.cpu() * 255, std=norm.std.cpu() * 255, channels_last=any(t.channels_last for t in dl.after_batch.fs if isinstance(t, MemoryLayout)))
         weak = Pipeline(image_tfms(augment='crop_flip', seed=self.seed, **kw), split_idx=0)
         strong = Pipeline(image_tfms(augment='randaugment', n_ops=self.n_ops, magnitude=self.magnitude, cutout=self.cutout, seed=self.seed + 10, **kw), split_idx=0)
         for t in weak.fs + strong.fs:                     # fastai's `DataLoader.to` does this for the loader's own transforms

@@ -454,7 +454,7 @@ def crowd_dls(x, # uint8 images N×H×W×C, or float features N×D
               n_classes:int|None=None, # number of classes (checked against the labels)
               classes=None, # class names (default: the crowd's, else 0 … K-1)
               device=None, # where the data live (default: the GPU when there is one)
-              channels_last:bool=True, # channels-last image batches
+              channels_last:bool|None=None, # channels-last image batches (default: on the GPU only)
               seed:int=0, # seed of the shuffling and augmentation
               drop_last:bool=True, # drop the last incomplete training batch (static shapes)
               **tfm_kwargs, # more settings of `image_tfms`: magnitude, n_ops, cutout, pad
@@ -475,6 +475,7 @@ def crowd_dls(x, # uint8 images N×H×W×C, or float features N×D
     tfms = None
     if isinstance(xt, TensorImage):
         mean, std = _channel_stats(xt[torch.as_tensor(train_idx, dtype=torch.long, device=dev)])
+        if channels_last is None: channels_last = dev.type == 'cuda'
         tfms = image_tfms(mean, std.clamp_min(1.), augment, channels_last=channels_last, seed=seed, **tfm_kwargs)
     train = CrowdItems(xt, yt, train_idx, classes, n_workers)
     if valid is not None:

@@ -15,7 +15,8 @@ from ..files import npy_writer, write_files
 
 # %% auto #0
 __all__ = ['LITE0_STAGES', 'LAYERS', 'lite0_timm_key', 'lite0_weights_path', 'efficientnet_lite0', 'TFInput', 'nchw', 'cache_dir',
-           'lite0_trunk', 'lite0_head', 'extract_features', 'lite0_splitter', 'lite0_head_model']
+           'lite0_trunk', 'lite0_head', 'lite0_pool', 'pool_activations', 'extract_features', 'lite0_splitter',
+           'lite0_head_model']
 
 # %% ../../nbs/30f_deep.pretrained.ipynb #05516d3a
 LITE0_STAGES = (1, 2, 2, 3, 3, 4, 1)   # blocks per stage of EfficientNet-Lite0
@@ -99,7 +100,21 @@ def lite0_head(model:nn.Module) -> nn.Sequential:
     "The last stage, the 1×1 head convolution, pooling and classifier of a Lite0 model"
     return nn.Sequential(model.blocks[-1], model.conv_head, model.bn2, model.global_pool, model.classifier)
 
+def lite0_pool(model:nn.Module) -> nn.Sequential:
+    "`lite0_head` without its classifier: `block6` activations to the 1,280 pooled features"
+    return lite0_head(model)[:-1]
+
+@torch.no_grad()
+def pool_activations(acts, # N×192×s×s `block6` activations (from `extract_features(..., layer='block6')`)
+                     weights=None, # Lite0 state dict file (default: `lite0_weights_path()`)
+                     bs:int=1024, # activations per forward pass
+                    ) -> np.ndarray:
+    "The 1,280 pooled features of cached `block6` activations, as float32"
+    pool = lite0_pool(efficientnet_lite0(weights))
+    return np.concatenate([pool(torch.as_tensor(acts[i:i + bs]).float()).numpy() for i in range(0, len(acts), bs)])
+
 LAYERS = ('pool', 'block6')
+
 
 @torch.no_grad()
 def extract_features(images, # N×H×W×3 uint8 images
@@ -114,20 +129,21 @@ def extract_features(images, # N×H×W×3 uint8 images
     if layer not in LAYERS: raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
     x = nchw(images)
     weights = Path(lite0_weights_path() if weights is None else weights)
-    path = cache_dir() / f"lite0-{_digest(weights.read_bytes())}-{size}px-{layer}-{_digest(str(tuple(x.shape)).encode(), np.asarray(images))}.npy"
-    if cache and path.exists(): return np.load(path)
+    key = f"lite0-{_digest(weights.read_bytes())}-{size}px-{{}}-{_digest(str(tuple(x.shape)).encode(), np.asarray(images))}.npy"
+    paths = {l: cache_dir() / key.format(l) for l in LAYERS}
+    if cache and paths[layer].exists(): return np.load(paths[layer])
     model = efficientnet_lite0(weights)
-    trunk, head = lite0_trunk(model, size), lite0_head(model)
-    pool = nn.Sequential(*list(head)[:-1])
-    out = []
-    for i in tqdm(range(0, len(x), bs), desc=f"Lite0 {layer} features at {size} px", disable=not progress, leave=False):
+    trunk, pool = lite0_trunk(model, size), lite0_pool(model)
+    out = {l: [] for l in LAYERS}
+    for i in tqdm(range(0, len(x), bs), desc=f"Lite0 features at {size} px", disable=not progress, leave=False):
         a = trunk(x[i:i + bs])
-        out.append((pool(a) if layer == 'pool' else a).half().numpy())
-    features = np.concatenate(out) if out else np.zeros((0, 1280), np.float16)
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_files({path: npy_writer(features)})
-    return features
+        out['block6'].append(a.half().numpy()); out['pool'].append(pool(a).half().numpy())
+    features = {l: np.concatenate(o) if o else np.zeros((0, 1280), np.float16) for l, o in out.items()}
+    if cache:       # one pass gives both layers: both are kept
+        paths[layer].parent.mkdir(parents=True, exist_ok=True)
+        write_files({paths[l]: npy_writer(features[l]) for l in LAYERS})
+    return features[layer]
+
 
 # %% ../../nbs/30f_deep.pretrained.ipynb #45f0f050
 def lite0_splitter(head:nn.Sequential) -> list:
