@@ -21,7 +21,7 @@ from ..aggregate.vote import MajorityVote
 from ..datasets import load
 from fastai.data.core import TfmdDL
 from .data import CrossEntropy, TensorAnswers, answer_accuracy, is_answers, crowd_dls, load_cifar10_jpeg
-from .learner import crowd_learner, predict_proba
+from .learner import crowd_learner, predict_proba, process_share, process_slice, sum_over_processes
 from .models import resnet_cifar
 from .experiment import run_grid, sync_time
 
@@ -63,12 +63,14 @@ def _check_codes(labels, n:int, k:int, what:str='labels') -> np.ndarray:
     if z.dtype.kind not in 'iu' or (n and (z.min() < 0 or z.max() >= k)): raise ValueError(f"{what} must be class codes in [0, {k})")
     return z.astype(np.int64)
 
-def _smoothed_skills(worker:torch.Tensor, correct:torch.Tensor, weight:torch.Tensor, n_workers:int,
-                     alpha:float, beta:float) -> torch.Tensor:
-    "`(c_j + alpha) / (t_j + alpha + beta)` by worker, from flat tensors; scatter-adds only (no host round-trip on a GPU)"
-    z = torch.zeros(n_workers, dtype=torch.float32, device=worker.device)
-    c = z.index_add(0, worker, (correct * weight).float())
-    t = z.index_add(0, worker, weight.float())
+def _skill_counts(worker:torch.Tensor, correct:torch.Tensor, weight:torch.Tensor, n_workers:int) -> torch.Tensor:
+    "Weighted answers agreeing with the labels (`c_j`, row 0) and all weighted answers (`t_j`, row 1) by worker, from flat tensors"
+    w = weight.float()
+    return torch.zeros(2, n_workers, device=worker.device).index_add(1, worker, torch.stack([correct * w, w]))   # no host round-trip on a GPU
+
+def _smoothed_skills(counts:torch.Tensor, alpha:float, beta:float) -> torch.Tensor:
+    "`(c_j + alpha) / (t_j + alpha + beta)` from the counts of `_skill_counts`"
+    c, t = counts
     return (c + alpha) / (t + alpha + beta)
 
 def estimate_skills(crowd:Crowd, # the answers
@@ -81,7 +83,7 @@ def estimate_skills(crowd:Crowd, # the answers
     w = torch.from_numpy(crowd.worker.astype(np.int64))
     correct = torch.from_numpy(crowd.label == z[crowd.task])
     with np.errstate(invalid='ignore'):
-        return _smoothed_skills(w, correct, torch.ones_like(correct), crowd.n_workers, alpha, beta).numpy().astype(float)
+        return _smoothed_skills(_skill_counts(w, correct, torch.ones_like(correct), crowd.n_workers), alpha, beta).numpy().astype(float)
 
 @dataclass
 class NoiseSetting:
@@ -310,7 +312,7 @@ def annotator_learner(dls:DataLoaders, # from `annotator_dls`
 # %% ../../nbs/33_deep.annotator.ipynb #c27996ec
 @torch.no_grad()
 def reestimate_skills(model:AnnotatorTransformer, # the model being trained
-                      dl:TfmdDL, # the training loader of `annotator_dls` (its images, transforms and answers)
+                      dl:TfmdDL, # the training loader of `annotator_dls` (its images, transforms and answers), or the `DistributedDL` around it
                       top_frac:float=1/3, # share of annotators, by current skill, who label the images
                       alpha:float=ALPHA, beta:float=BETA, # Beta prior of the skills
                       bs:int|None=None, # images per forward pass (default: twice the loader's batch size)
@@ -321,11 +323,14 @@ def reestimate_skills(model:AnnotatorTransformer, # the model being trained
     was = model.training; model.eval()
     try:
         z, answers = zip(*((model.vote_log_proba(model.features(xb), top).argmax(-1), ab)
-                           for xb, ab in dl.new(shuffle=False, drop_last=False, bs=bs or 2 * dl.bs)))
+                           for xb, ab in process_share(dl, bs=bs or 2 * dl.bs)))   # all the images, or this process's share
     finally: model.train(was)
     z, answers = torch.cat(z), torch.cat(answers)
-    return _smoothed_skills(answers[..., 0].clamp_min(0).reshape(-1), (answers[..., 1] == z[:, None]).reshape(-1),
-                            (answers[..., 1] >= 0).reshape(-1), model.n_workers, alpha, beta), z
+    counts = _skill_counts(answers[..., 0].clamp_min(0).reshape(-1), (answers[..., 1] == z[:, None]).reshape(-1),
+                           (answers[..., 1] >= 0).reshape(-1), model.n_workers)
+    labels = torch.zeros(len(dl.dataset), dtype=torch.long, device=z.device)
+    labels[process_slice()] = z + 1                        # each process writes its share; the sum holds every label
+    return _smoothed_skills(sum_over_processes(counts), alpha, beta), sum_over_processes(labels) - 1
 
 AnnotatorTransformer.reestimate_skills = reestimate_skills   # what `SkillUpdate` calls, so the callbacks need not import this module
 

@@ -11,13 +11,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, update_bn
 from fasttransform import Pipeline
-from fastai.torch_core import TensorImage
+from fastai.torch_core import TensorImage, get_model, rank_distrib
 from fastai.data.transforms import Normalize
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.callback.schedule import ParamScheduler
 from .augment import MemoryLayout, image_tfms
-from .learner import model_inputs
+from .learner import model_inputs, plain_loader
 
 # %% auto #0
 __all__ = ['learner_autocast', 'fixmatch_loss', 'FixMatch', 'SWA', 'SkillUpdate']
@@ -76,11 +76,11 @@ class FixMatch(Callback):
         return (self.weak or (lambda x, g: weak(x))), (self.strong or (lambda x, g: strong(x)))
 
     def _setup(self):
-        dl = self.dls.train
+        dl = plain_loader(self.dls.train)
         self.src = dl.dataset.x if self.x is None else dl.new(self.x).dataset.x
         self.rows = dl.dataset.idx if self.x is None else torch.arange(len(self.src), device=self.src.device)
         self._weak, self._strong = (self.weak, self.strong) if self.weak and self.strong else self._views(dl)
-        self.gen = torch.Generator(device=self.src.device).manual_seed(self.seed)
+        self.gen = torch.Generator(device=self.src.device).manual_seed(self.seed + rank_distrib())   # each process draws its own images
         self.n_u = max(1, round(self.mu * dl.bs))
         self.history, self.last_loss, self._ready = [], None, True
 
@@ -129,16 +129,18 @@ class SWA(Callback):
 
     def after_train(self):
         if self.epoch >= self.start_epoch:
-            if self.avg is None: self.avg = AveragedModel(self.learn.model, use_buffers=False)
-            self.avg.update_parameters(self.learn.model); self.n_averaged += 1
+            m = get_model(self.learn.model)   # the module inside `DistributedDataParallel` under `distrib_ctx`
+            if self.avg is None: self.avg = AveragedModel(m, use_buffers=False)
+            self.avg.update_parameters(m); self.n_averaged += 1
 
     def after_fit(self):
         if self.avg is None: return
+        m = get_model(self.learn.model)
         with torch.no_grad():
-            for p, q in zip(self.learn.model.parameters(), self.avg.module.parameters()): p.copy_(q)
-        if self.bn_update:
+            for p, q in zip(m.parameters(), self.avg.module.parameters()): p.copy_(q)
+        if self.bn_update:   # over all the training data, in every process of a distributed run: the same statistics everywhere
             with torch.no_grad(), learner_autocast(self.learn):
-                update_bn(((model_inputs(self.learn.model, b),) for b in self.dls.train), _Inputs(self.learn.model))
+                update_bn(((model_inputs(m, b),) for b in plain_loader(self.dls.train)), _Inputs(m))
         self.avg = None
 
 # %% ../../nbs/34_deep.callbacks.ipynb #c2c75ee5
@@ -156,20 +158,21 @@ class SkillUpdate(Callback):
         self._hist, self.epochs, self.labels = [], [], None
 
     def before_fit(self):
-        m = self.learn.model
+        m = get_model(self.learn.model)   # the module inside `DistributedDataParallel` under `distrib_ctx`
         if not (hasattr(m, 'skills') and hasattr(m, 'reestimate_skills')):
             raise ValueError(f"SkillUpdate needs an AnnotatorTransformer, got {type(m).__name__}")
         if getattr(self.dls, 'kind', None) != 'answers': raise ValueError("SkillUpdate needs loaders from `annotator_dls`")
 
     def before_train(self):
-        if self.epoch == 0: self._hist, self.epochs, self.labels = [self.learn.model.skills.detach().clone()], [], None
+        if self.epoch == 0: self._hist, self.epochs, self.labels = [get_model(self.learn.model).skills.detach().clone()], [], None
 
     def after_train(self):
         if self.epoch < self.warmup or (self.epoch - self.warmup) % self.every: return
         with learner_autocast(self.learn):
             prior = {k: v for k, v in (('alpha', self.alpha), ('beta', self.beta)) if v is not None}
-            s, self.labels = self.learn.model.reestimate_skills(self.dls.train, self.top_frac, bs=self.bs, **prior)
-        self.learn.model.skills.copy_(s)
+            m = get_model(self.learn.model)
+            s, self.labels = m.reestimate_skills(self.dls.train, self.top_frac, bs=self.bs, **prior)
+        m.skills.copy_(s)
         self._hist.append(s); self.epochs.append(self.epoch)
 
     @property

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/30_deep.data.ipynb #ae7d1246
 from __future__ import annotations
-import io
+import io, os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -356,15 +356,18 @@ class CrowdDL(TfmdDL):
         kwargs.pop('num_workers', None)
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, num_workers=0, **kwargs)
 
-    def get_idxs(self): return torch.randperm(self.n, generator=self._perm_gen) if self.shuffle else torch.arange(self.n)
+    def get_idxs(self) -> list: return (torch.randperm(self.n, generator=self._perm_gen) if self.shuffle else torch.arange(self.n)).tolist()
     def before_iter(self):
         super().before_iter()
         self.after_batch.split_idx = 0 if self.augment else 1   # training-only transforms run when augmenting
+    def create_batches(self, samps):
+        "Batches of the positions `samps` (all of `get_idxs`, or one process's share under `DistributedDL`), each gathered at once"
+        pos = torch.as_tensor(list(samps), dtype=torch.long)
+        n = len(pos) // self.bs if self.drop_last else -(-len(pos) // self.bs)
+        for i in range(n): yield self.dataset.batch(pos[i * self.bs:(i + 1) * self.bs])
     def __iter__(self):
         self.randomize(); self.before_iter()
-        pos = torch.as_tensor(self.get_idxs(), dtype=torch.long)
-        for i in range(len(self)):
-            b = self.dataset.batch(pos[i * self.bs:(i + 1) * self.bs])
+        for b in self.create_batches(self.get_idxs()):
             yield self.after_batch(b if self.device is None else to_device(b, self.device))
         self.after_iter()
 
@@ -403,8 +406,10 @@ def _feature_row(s) -> dict:
 
 # %% ../../nbs/30_deep.data.ipynb #69ab0805
 def default_device() -> torch.device:
-    "The GPU when there is one, else the CPU"
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    "The GPU when there is one (in a process started by a distributed launcher, its own: `cuda:$LOCAL_RANK`), else the CPU"
+    if not torch.cuda.is_available(): return torch.device('cpu')
+    rank = os.environ.get('LOCAL_RANK')   # set by `torchrun` and `accelerate launch`, one process per GPU
+    return torch.device('cuda' if rank is None else f'cuda:{int(rank)}')
 
 def _check_soft(y:np.ndarray, n_classes, name='soft labels'):
     "Check an N×K array of distributions"

@@ -9,20 +9,23 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.distributed as dist
 from fastai.data.core import DataLoaders
-from fastai.torch_core import TensorImage
+from fastai.torch_core import TensorImage, get_model
 from fastai.learner import Learner
 from fastai.optimizer import Adam
 from fastai.callback.core import Callback, GatherPredsCallback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.tracker import TrackerCallback
+from fastai.distributed import DistributedDL
 import fastai.callback.progress, fastai.callback.schedule   # `Learner.no_bar` and `Learner.fit_one_cycle`
 import fastai.vision.learner, fastai.interpret   # `show_results` of image batches, `ClassificationInterpretation`
 from fastai.learner import defaults
 from .data import is_answers
 
 # %% auto #0
-__all__ = ['model_inputs', 'CrowdBatch', 'answer_view', 'crowd_learner', 'predict_proba', 'fit_one_cycle_shown', 'BestModel']
+__all__ = ['model_inputs', 'CrowdBatch', 'answer_view', 'crowd_learner', 'predict_proba', 'fit_one_cycle_shown', 'BestModel',
+           'is_distributed', 'process_slice', 'sum_over_processes', 'plain_loader', 'process_share']
 
 # %% ../../nbs/30d_deep.learner.ipynb #9ed264f5
 def model_inputs(model:nn.Module, b:tuple) -> tuple:
@@ -34,7 +37,7 @@ class CrowdBatch(Callback):
     "Give a crowd model its loss and, where the targets are answers, the workers of each answer as a second input"
     order = -20
     def _model(self):
-        m = self.learn.model
+        m = get_model(self.learn.model)   # the module inside `DistributedDataParallel` under `distrib_ctx`
         return m if getattr(m, 'learns_from_answers', False) else None
 
     def _check(self, dl, train:bool=False):
@@ -134,8 +137,34 @@ class BestModel(TrackerCallback):
         if not self._fitting: return
         super().after_epoch()
         if self.new_best:
-            self.state = {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
+            self.state = {k: v.detach().clone() for k, v in get_model(self.learn.model).state_dict().items()}
             self.best_epoch = self.epoch
     def after_fit(self):
-        if self._fitting and self.state is not None: self.learn.model.load_state_dict(self.state)
+        if self._fitting and self.state is not None: get_model(self.learn.model).load_state_dict(self.state)
         self._fitting = False
+
+# %% ../../nbs/30d_deep.learner.ipynb #7082ebfa
+def is_distributed() -> bool:
+    "Whether this process is one of several in a `torch.distributed` process group (as under `learn.distrib_ctx()`)"
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+def process_slice() -> slice:
+    "This process's share of a sequence of items in a distributed run (every world-size-th, from its rank); all of them otherwise"
+    return slice(dist.get_rank(), None, dist.get_world_size()) if is_distributed() else slice(None)
+
+def sum_over_processes(t:torch.Tensor) -> torch.Tensor:
+    "`t` summed over the processes of a distributed run, in place (`all_reduce`); `t` unchanged in a single process"
+    if is_distributed(): dist.all_reduce(t)
+    return t
+
+def plain_loader(dl):
+    "The loader `dl`, or the one inside it when it is fastai's `DistributedDL` (as `learn.dls.train` is while fitting under `distrib_ctx`)"
+    return dl.dl if isinstance(dl, DistributedDL) else dl
+
+def process_share(dl, # a `CrowdDL`, or fastai's `DistributedDL` around one
+                  **kwargs, # other settings of the copy, e.g. `bs`
+                 ):
+    "An unshuffled, unaugmented copy of the loader `dl` over this process's `process_slice` of its items"
+    dl = plain_loader(dl)
+    ds = dl.dataset
+    return dl.new(ds.new(y=ds.y, idx=ds.idx[process_slice()]), shuffle=False, drop_last=False, **kwargs)
