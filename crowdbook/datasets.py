@@ -62,7 +62,7 @@ def _load_cifar10n(path=None) -> CrowdData:
     classes = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
     crowd = Crowd(np.repeat(np.arange(n), 3), z['worker'], z['label'], n_tasks=n, n_workers=747, classes=classes, name='cifar10n')
     extras = {'aggregated': z['aggre_label'].astype(np.int64), 'worst': z['worst_label'].astype(np.int64),
-              'random': z['label'].reshape(n, 3).astype(np.int64)}
+              'random': z['label'].reshape(n, 3).astype(np.int64), 'random_workers': z['worker'].reshape(n, 3).astype(np.int64)}
     return CrowdData('cifar10n', crowd, z['clean_label'].astype(np.int64), extras,
                      'CIFAR-10N (Wei et al. 2022): 3 answers per CIFAR-10 train image; truth = clean labels; CC BY-NC 4.0')
 
