@@ -19,12 +19,13 @@ __all__ = ['AGGREGATORS', 'Aggregator', 'extend_crowd', 'normalize_log', 'Conver
 # %% ../../nbs/10_aggregate.core.ipynb #20ac077d
 class Aggregator:
     "Base class of aggregation strategies: subclasses implement `_fit(crowd) -> probas` and may set more fitted attributes"
+    warm_started_ = False   # whether `partial_fit` warm-started the current fit (`_store` sets it; `finish` fits from scratch then)
     def fit(self, data) -> Aggregator:
         "Fit on `data` (a `Crowd`, crowd-kit DataFrame, peerannot dict or folder); sets `probas_` and `labels_`"
         crowd = as_crowd(data)
         return self._store(crowd, self._fit(crowd))
 
-    def _store(self, crowd:Crowd, probas) -> Aggregator:
+    def _store(self, crowd:Crowd, probas, warm_started:bool=False) -> Aggregator:
         "Check the probabilities `_fit` returned for `crowd` and keep them as the fitted `probas_` and `labels_`"
         probas = np.asarray(probas, dtype=float)
         if probas.shape != (crowd.n_tasks, crowd.n_classes):
@@ -33,7 +34,7 @@ class Aggregator:
         if bad.any():
             raise ValueError(f"{self!r} gave non-finite probabilities (NaN or infinity) for {int(bad.sum()):,} of "
                              f"{crowd.n_tasks:,} tasks, first task {crowd.task_ids[int(bad.argmax())]!r}: are its parameters in range?")
-        self.crowd_, self.probas_ = crowd, probas
+        self.crowd_, self.probas_, self.warm_started_ = crowd, probas, warm_started
         self.labels_ = self._hard_labels(probas)
         return self
 
@@ -103,17 +104,29 @@ def extend_crowd(old:Crowd, # the answers fitted so far
 def partial_fit(self:Aggregator,
                 data, # new answers: a `Crowd`, crowd-kit DataFrame, peerannot dict or folder
                 duplicates:str='error', # a (task, worker) answer already fitted: 'error', or 'last' to replace it
+                max_iter:int|None=3, # EM iterations of this update at most, from the current fit (None: the strategy's own `max_iter` and tolerance)
                ) -> Aggregator:
     "Add the answers `data` to those fitted so far and update the fit, warm-started where the strategy can (first call: `fit`)"
+    if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1):
+        raise ValueError(f"`max_iter` must be a positive integer or None, got {max_iter!r}")
     new = as_crowd(data)
     if getattr(self, 'crowd_', None) is None: return self.fit(new)
     crowd = extend_crowd(self.crowd_, new, duplicates)
-    return self.fit(crowd) if crowd.n_classes != self.crowd_.n_classes else self._fit_more(crowd)
+    if crowd.n_classes != self.crowd_.n_classes: return self.fit(crowd)
+    with warnings.catch_warnings():
+        if max_iter is not None: warnings.simplefilter('ignore', ConvergenceWarning)   # a bounded update is not meant to converge
+        return self._fit_more(crowd, max_iter)
 
 @patch
-def _fit_more(self:Aggregator, crowd:Crowd) -> Aggregator:
-    "Update the fit to `crowd`, the fitted answers followed by new ones (default: fit it again)"
+def _fit_more(self:Aggregator, crowd:Crowd, max_iter:int|None=None) -> Aggregator:
+    "Update the fit to `crowd`, the fitted answers followed by new ones, in at most `max_iter` iterations (default: fit it again)"
     return self.fit(crowd)
+
+@patch
+def finish(self:Aggregator) -> Aggregator:
+    "Once the answers are all in: if `partial_fit` warm-started the fit, fit from scratch on all the answers, as `fit` does"
+    if getattr(self, 'crowd_', None) is None: raise ValueError(f"{type(self).__name__} has no answers to finish: call `partial_fit` first")
+    return self.fit(self.crowd_) if self.warm_started_ else self
 
 # %% ../../nbs/10_aggregate.core.ipynb #7961c852
 def normalize_log(log_p:np.ndarray, axis:int=-1) -> tuple[np.ndarray, np.ndarray]:

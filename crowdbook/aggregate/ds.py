@@ -124,11 +124,11 @@ class DawidSkene(Aggregator):
         self.max_iter, self.tol, self.smoothing, self.init, self.seed, self.verbose = max_iter, tol, smoothing, init, seed, verbose
         self.settle_tol, self.label_tol = settle_tol, label_tol
 
-    def _run_em(self, step, state):
-        "`run_em` with this strategy's stopping rules"
-        return run_em(step, state, self.max_iter, self.tol, self.verbose, type(self).__name__, _labels, self.settle_tol, self.label_tol)
+    def _run_em(self, step, state, max_iter=None):
+        "`run_em` with this strategy's stopping rules, for `max_iter` iterations at most (default: the strategy's)"
+        return run_em(step, state, max_iter or self.max_iter, self.tol, self.verbose, type(self).__name__, _labels, self.settle_tol, self.label_tol)
 
-    def _fit(self, crowd, T0=None):
+    def _fit(self, crowd, T0=None, max_iter=None):
         _check_confusions_fit(crowd, type(self).__name__)
         A, c, answered = crowd.answer_matrix(), self.smoothing, _answered(crowd)
         def step(state):
@@ -138,16 +138,16 @@ class DawidSkene(Aggregator):
             T, ll = ds_e_step(A, pseudo_log_conf(np.log(conf), c), log_prior)
             return (T, conf, prior), ll[answered].sum()
         if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
-        (T, conf, prior), self.loglik_, self.converged_ = self._run_em(step, (T0, None, None))
+        (T, conf, prior), self.loglik_, self.converged_ = self._run_em(step, (T0, None, None), max_iter)
         self.n_iter_, self.confusions_, self.priors_ = len(self.loglik_), conf, prior
         self.skills_ = np.einsum('k,jkk->j', prior, conf)
         return T
 
-    def _fit_more(self, crowd):
+    def _fit_more(self, crowd, max_iter=None):
         "EM on `crowd` (the fitted answers, then new ones) from the current soft labels; new tasks start from their vote shares"
         T0 = initial_probas(crowd, 'NS')
         T0[:len(self.probas_)] = self.probas_
-        return self._store(crowd, self._fit(crowd, T0))
+        return self._store(crowd, self._fit(crowd, T0, max_iter), warm_started=True)
 
 # %% ../../nbs/12_aggregate.ds.ipynb #04084c4a
 def _one_coin_e_step(crowd:Crowd, # the answers
@@ -172,7 +172,7 @@ def _one_coin_skills(right:np.ndarray, load:np.ndarray, K:int, c:float) -> tuple
 @register('OneCoinDS', 'OneCoinDawidSkene', 'OCDS', 'one_coin')
 class OneCoinDawidSkene(DawidSkene):
     "One-coin Dawid-Skene: one accuracy per worker, mistakes spread evenly over the other classes; cross-fitted EM"
-    def _fit(self, crowd, T0=None):
+    def _fit(self, crowd, T0=None, max_iter=None):
         _check_confusions_fit(crowd, type(self).__name__)
         c, load, answered = self.smoothing, crowd.worker_load(), _answered(crowd)
         others = load[crowd.worker] - 1                         # the worker's other answers, for each answer
@@ -183,7 +183,7 @@ class OneCoinDawidSkene(DawidSkene):
             with np.errstate(divide='ignore'): T, ll = _one_coin_e_step(crowd, own, right, others, np.log(T[answered].mean(0)), c)
             return (T, right), ll[answered].sum()
         if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
-        (T, right), self.loglik_, self.converged_ = self._run_em(step, (T0, None))
+        (T, right), self.loglik_, self.converged_ = self._run_em(step, (T0, None), max_iter)
         self.skills_, self.confusions_ = _one_coin_skills(right, load, crowd.n_classes, c)
         self.n_iter_, self.priors_ = len(self.loglik_), T[answered].mean(0)
         return T
@@ -216,7 +216,7 @@ class DawidSkeneClust(DawidSkene):
         group = np.where(active, np.minimum(rank, n_active - 1) * L // n_active, 0)
         return np.eye(L)[group]
 
-    def _fit(self, crowd, T0=None):
+    def _fit(self, crowd, T0=None, max_iter=None):
         A, K, L, s = crowd.answer_matrix(), crowd.n_classes, self.n_clusters, self.smoothing
         active, answered = crowd.worker_load() > 0, _answered(crowd)
         if L > active.sum(): raise ValueError(f"DSWC needs at most as many clusters as workers: L={L} > {int(active.sum())} workers with answers")
@@ -241,7 +241,7 @@ class DawidSkeneClust(DawidSkene):
         if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
         phi0 = self._init_clusters(A, T0, active)
         N0 = np.asarray(A.T @ T0).reshape(-1, K, K)
-        state, self.loglik_, self.converged_ = run_em(step, (T0, phi0, *m_step(T0, phi0, N0)), self.max_iter, self.tol,
+        state, self.loglik_, self.converged_ = run_em(step, (T0, phi0, *m_step(T0, phi0, N0)), max_iter or self.max_iter, self.tol,
                                                       self.verbose, 'DSWC')
         T, phi, lam, prior, tau = state
         self.n_iter_, self.cluster_confusions_, self.cluster_probas_ = len(self.loglik_), lam, phi

@@ -125,7 +125,7 @@ class GLAD(Aggregator):
     def _log_param_prior(self, a, u):
         return -(((a - self.alpha_mean) / self.alpha_std) ** 2).sum() / 2 - (((u - self.log_beta_mean) / self.log_beta_std) ** 2).sum() / 2
 
-    def _fit(self, crowd:Crowd, start:tuple|None=None) -> np.ndarray:
+    def _fit(self, crowd:Crowd, start:tuple|None=None, max_iter:int|None=None) -> np.ndarray:
         W, T, K = crowd.n_workers, crowd.n_tasks, crowd.n_classes
         prior = ((self.alpha_mean, self.alpha_std), (self.log_beta_mean, self.log_beta_std))
         a, u, log_rho = np.full(W, float(self.alpha_mean)), np.full(T, float(self.log_beta_mean)), np.full(K, -np.log(K))
@@ -140,13 +140,14 @@ class GLAD(Aggregator):
             if self.fit_priors: log_rho = np.log((probas.sum(0) + self.smoothing) / (T + K * self.smoothing))
             return (new_a, new_u, log_rho), loglik + self._log_param_prior(a, u)
         if K == 1: state, history, ok = (a, u, log_rho), [0.], True
-        else: state, history, ok = run_em(step, (a, u, log_rho), self.max_iter, self.tol, self.verbose, name='GLAD')
+        else: state, history, ok = run_em(step, (a, u, log_rho), max_iter or self.max_iter, self.tol, self.verbose, name='GLAD')
         a, u, log_rho = state
         probas, _ = glad_posteriors(crowd, a, np.exp(u), log_rho, offset, cells)
         self.skills_, self.betas_, self.difficulties_ = a, np.exp(u), np.exp(-u)
         self.priors_, self.loglik_, self.n_iter_, self.converged_ = np.exp(log_rho), np.array(history), len(history), ok
         return probas
 
-    def _fit_more(self, crowd:Crowd):
+    def _fit_more(self, crowd:Crowd, max_iter:int|None=None):
         "EM on `crowd` (the fitted answers, then new ones) from the current parameters; new workers and tasks start at the prior means"
-        return self._store(crowd, self._fit(crowd, (self.skills_, np.log(self.betas_), np.log(self.priors_))))
+        start = self.skills_, np.log(self.betas_), np.log(self.priors_)
+        return self._store(crowd, self._fit(crowd, start, max_iter), warm_started=True)
