@@ -4,7 +4,7 @@
 
 # %% ../../nbs/30e_deep.experiment.ipynb #8b4d12b9
 from __future__ import annotations
-import json, time
+import json, os, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,8 @@ from tqdm.auto import tqdm
 from ..data import Crowd
 
 # %% auto #0
-__all__ = ['SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time', 'run_grid']
+__all__ = ['GPU_RESULTS_VAR', 'SynthCrowd', 'synth_crowd', 'require_cuda', 'sync_time', 'run_grid', 'GPUResult',
+           'gpu_results_dir', 'read_gpu_result']
 
 # %% ../../nbs/30e_deep.experiment.ipynb #479016e0
 @dataclass
@@ -66,7 +67,7 @@ def synth_crowd(n_tasks:int=300, # training items
 
 # %% ../../nbs/30e_deep.experiment.ipynb #a41c1215
 def require_cuda(what:str='this experiment'):
-    "Raise a clear error when no CUDA device is available (for the notebooks' `#| gpu` cells)"
+    "Raise a clear error when no CUDA device is available (for GPU-only code such as the device script `.ci/gpu`)"
     if not torch.cuda.is_available():
         raise RuntimeError(f"{what} needs a CUDA GPU and none is available here: run it on a machine with one")
 
@@ -99,3 +100,60 @@ def run_grid(fn, # `fn(**params) -> dict` of results (JSON-serialisable numbers 
         rows.append({**done[k]['params'], **done[k]['results']})
     if left and verbose: print(f"{left} of {len(grid)} runs left after the {budget_s:.0f} s budget: run again to continue")
     return pd.DataFrame(rows)
+
+# %% ../../nbs/30e_deep.experiment.ipynb #7e518074
+GPU_RESULTS_VAR = 'CROWDBOOK_GPU_RESULTS'
+
+def _plain(v):
+    "JSON form of NumPy scalars and arrays"
+    if isinstance(v, (np.generic, np.ndarray)): return v.tolist()
+    raise TypeError(f"{type(v).__name__} is not JSON-serialisable")
+
+@dataclass
+class GPUResult:
+    "One table of the device script `.ci/gpu`: shared settings, finished runs, runs skipped for time, provenance"
+    table:str # the table's name; its file is `{table}.json`
+    dry_run:bool # written by `bash .ci/gpu --dry-run` (the CPU, a few hundred images): not a result
+    settings:dict # what every run shares: model, epochs, batch size, images, ...
+    runs:pd.DataFrame # one row per finished run: its parameters, results and wall time
+    skipped:list # parameters of the runs left out because the table's time ran out
+    budget_s:float # the table's time budget in seconds
+    seconds:float # the table's wall time in seconds
+    device:str # the GPU's name, or 'cpu'
+    torch:str # torch version
+    commit:str|None # git commit of the code that ran ('+' when it had uncommitted changes)
+    date:str # when the table was finished (UTC, ISO 8601)
+
+    def __repr__(self):
+        skipped = f", {len(self.skipped)} left out for time" if self.skipped else ''
+        return (f"{self.table}{' (dry run)' if self.dry_run else ''}: {len(self.runs)} runs{skipped}, "
+                f"{self.seconds:.0f} s of a {self.budget_s:.0f} s budget on {self.device}, torch {self.torch}, "
+                f"commit {(self.commit or 'unknown')[:12]}, {self.date[:10]}")
+
+    def write(self, folder) -> Path:
+        "Write the table to `folder/{table}.json` (missing values of a run are left out)"
+        rec = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        rec['runs'] = [{k: v for k, v in r.items() if not (np.isscalar(v) and pd.isna(v))} for r in self.runs.to_dict('records')]
+        path = Path(folder) / f'{self.table}.json'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(rec, indent=1, default=_plain) + '\n')
+        return path
+
+def gpu_results_dir(path=None) -> Path:
+    "Folder of the device script's results: `path`, else `$CROWDBOOK_GPU_RESULTS`, else `_gpu_results` in the working directory"
+    return Path(path or os.environ.get(GPU_RESULTS_VAR) or '_gpu_results')
+
+def read_gpu_result(table:str, # the table's name, e.g. 'soft_cifar10h'
+                    folder=None, # default: `gpu_results_dir()`
+                    dry_run:bool=False, # also return a dry run's file
+                   ) -> GPUResult|None:
+    "The table `table` written by `.ci/gpu`; None without a file, for a dry run's file and when no run finished"
+    path = gpu_results_dir(folder) / f'{table}.json'
+    if not path.exists(): return None
+    rec = json.loads(path.read_text())
+    fields = list(GPUResult.__dataclass_fields__)
+    missing, extra = [f for f in fields if f not in rec], [k for k in rec if k not in fields]
+    if missing or extra: raise ValueError(f"{path} is not a table of .ci/gpu: missing keys {missing}, unknown keys {extra}")
+    if rec['table'] != table: raise ValueError(f"{path} holds table {rec['table']!r}, not {table!r}")
+    if (rec['dry_run'] and not dry_run) or not rec['runs']: return None
+    return GPUResult(**{**rec, 'runs': pd.DataFrame(rec['runs'])})

@@ -15,7 +15,7 @@ from ..data import Crowd
 from .learner import crowd_learner, predict_proba
 from .data import CrossEntropy, _check_soft, crowd_dls
 from .models import _make_backbone, resnet_cifar
-from .experiment import sync_time, require_cuda
+from .experiment import sync_time
 
 # %% auto #0
 __all__ = ['SOFT_TARGETS', 'PAPER_CIFAR10H', 'standard_normalize', 'softmax_normalize', 'check_soft_labels', 'soft_labels',
