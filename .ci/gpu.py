@@ -49,14 +49,19 @@ class Session:
         self.data, self.dry_run, self.start = data, dry_run, start
         self.device = 'cpu' if dry_run else 'cuda'
         self.device_name = 'cpu' if dry_run else torch.cuda.get_device_name()
-        self.idx = {'train': None, 'test': None}
+        with np.load(data / 'cifar10_jpeg.npz') as z: labels = {s: z[f'y_{s}'] for s in ('train', 'test')}
+        self.idx = {s: None for s in labels}
         if dry_run:   # a stratified subset of each split
-            with np.load(data / 'cifar10_jpeg.npz') as z: labels = {s: z[f'y_{s}'] for s in self.idx}
             self.idx = {s: stratified_split(y, (DRY[f'n_{s}'] / len(y), 1 - DRY[f'n_{s}'] / len(y)), seed=0)[0]
                         for s, y in labels.items()}
+        self.n_images = {s: len(y) if self.idx[s] is None else len(self.idx[s]) for s, y in labels.items()}
 
     def images(self, split): return cifar10_images(self.data, split, self.idx[split])
     def subset(self, a, split='train'): return a if self.idx[split] is None else a[self.idx[split]]
+    def cifar10n(self):
+        "CIFAR-10N's crowd and clean labels on this session's training images"
+        c10n = load('cifar10n')
+        return (c10n.crowd if self.idx['train'] is None else c10n.crowd.subset(self.idx['train'])), self.subset(c10n.truth)
     def width(self): return DRY['width'] if self.dry_run else 64
     def bs(self, gpu_bs): return DRY['bs'] if self.dry_run else gpu_bs
     def max_epochs(self, table): return 1 if self.dry_run else TABLES[table][2]
@@ -108,9 +113,7 @@ def soft_cifar10h(s:Session, budget:float):
 
 def crowd_cifar10n(s:Session, budget:float):
     "32: CIFAR-10N, aggregate-then-train strategies and end-to-end crowd models, a ResNet-18 from scratch"
-    c10n = load('cifar10n')
-    crowd = c10n.crowd if s.idx['train'] is None else c10n.crowd.subset(s.idx['train'])
-    truth = s.subset(c10n.truth)
+    crowd, truth = s.cifar10n()
     (x, y), test = s.images('train'), s.images('test')
     if not np.array_equal(y, truth): raise ValueError("the CIFAR-10 training labels do not match CIFAR-10N's clean labels")
     model = dict(depth=18, width=s.width(), bs=s.bs(512), lr=2e-3, opt='adam', wd=5e-4, augment='crop_flip', device=s.device)
@@ -138,14 +141,13 @@ def lmnl_table(s:Session, budget:float):
     defaults = {k: p.default for k, p in inspect.signature(lmnl_run).parameters.items() if p.default is not p.empty}
     fit = {'probe': dict(setting='aggregated', method='annotator'), 'probe_s': runs.attrs['probe_seconds'],
            'epochs': runs.attrs['epochs'], 'max_epochs': s.max_epochs('lmnl_cifar10n')}
-    return {**defaults, **kw, **fit, 'train_images': len(s.images('train')[0]), 'test_images': len(s.images('test')[0])}, runs, left_out(grid, runs)
+    return {**defaults, **kw, **fit, 'train_images': s.n_images['train'], 'test_images': s.n_images['test']}, runs, left_out(grid, runs)
 
 def waum_table(s:Session, budget:float):
     "41: WAUM of a ResNet-18 trained on every (image, answer) pair of CIFAR-10N; the majority vote's errors among the lowest"
-    c10n = load('cifar10n')
-    crowd = c10n.crowd if s.idx['train'] is None else c10n.crowd.subset(s.idx['train'])
+    crowd, truth = s.cifar10n()
     x, _ = s.images('train')
-    wrong = MajorityVote().fit(crowd).labels_ != s.subset(c10n.truth)
+    wrong = MajorityVote().fit(crowd).labels_ != truth
     model = dict(depth=18, width=s.width(), bs=s.bs(512), lr=3e-3, augment='crop_flip', device=s.device)
     def run(seed, n_epochs):
         torch.manual_seed(seed)
