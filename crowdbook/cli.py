@@ -38,7 +38,7 @@ def cmd_simulate(args) -> int:
     from crowdbook.simulate import simulate
     sim = simulate(args.strategy, n_tasks=args.n_task, n_workers=args.n_worker, n_classes=args.n_classes,
                    feedback=args.feedback, ratio=args.ratio, ratio_diff=args.ratio_diff, random=args.random,
-                   imbalance_votes=args.imbalance_votes, workerload=args.workerload, bad_alpha=args.bad_alpha, seed=args.seed)
+                   imbalance_votes=args.imbalance_votes, workerload=args.workerload, alpha=args.alpha, bad_alpha=args.bad_alpha, seed=args.seed)
     existing = {p.name for p in Path(args.folder).glob('*') if p.is_file()}
     folder = sim.save(args.folder)
     written = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith('.'))
@@ -61,6 +61,8 @@ def _add_simulate(sub):
     p.add_argument('--random', type=fraction, default=0.0, help='probability that a task is impossible (discrete-difficulty)')
     p.add_argument('--workerload', '-wl', type=positive_int, default=None, help='maximum number of tasks per worker')
     p.add_argument('--imbalance-votes', action='store_true', help='draw the number of answers per task uniformly in 1..feedback')
+    p.add_argument('--alpha', type=_number('float', 0, low_open=True), default=1.0,
+                   help='Dirichlet concentration of the confusion rows (independent-confusion, student-teacher; default 1; small: sparse confusions)')
     p.add_argument('--bad-alpha', type=_number('float', 0, low_open=True), default=5.0,
                    help="Dirichlet concentration of the bad workers' confusion rows (discrete-difficulty; default 5)")
     p.add_argument('--seed', type=count, default=0, help='random seed (default 0)')

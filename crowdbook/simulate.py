@@ -138,8 +138,17 @@ STRATEGIES = ('independent-confusion', 'hammer-spammer', 'student-teacher', 'dis
 def _check_ratio(ratio, name='ratio'):
     if not 0 <= ratio <= 1: raise ValueError(f"{name} must lie in [0, 1], got {ratio}")
 
+def _check_truth(truth, n_tasks, n_classes:int):
+    "Given true classes as an int64 array, and the number of tasks they imply"
+    t = np.asarray(truth)
+    if t.ndim != 1 or not len(t) or not np.issubdtype(t.dtype, np.integer):
+        raise ValueError(f"truth must be a non-empty 1-d array of class indices, got {t.dtype} of shape {t.shape}")
+    if t.min() < 0 or t.max() >= n_classes: raise ValueError(f"truth holds classes outside 0..{n_classes - 1}: {t.min()}..{t.max()}")
+    if n_tasks is not None and n_tasks != len(t): raise ValueError(f"n_tasks={n_tasks} but truth has {len(t)} tasks")
+    return t.astype(np.int64), len(t)
+
 def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
-             n_tasks:int=200, # number of tasks
+             n_tasks:int|None=None, # number of tasks (default: 200, or the length of `truth`)
              n_workers:int=30, # number of workers
              n_classes:int=5, # number of classes K
              feedback:int|None=10, # answers per task (upper bound with `imbalance_votes`; None: all workers)
@@ -148,11 +157,15 @@ def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
              random:float=0.0, # probability that a task is impossible, answered at random (discrete-difficulty)
              imbalance_votes:bool=False, # draw the number of answers of each task uniformly in 1..feedback
              workerload:int|None=None, # maximum number of tasks per worker
+             alpha:float=1.0, # Dirichlet concentration of the confusion rows (independent-confusion, student-teacher); small: sparse confusions
              bad_alpha:float=1.0, # Dirichlet concentration of the bad workers' rows (discrete-difficulty; peerannot's code: 5)
              seed:int=0, # random seed
+             truth=None, # the true class of each task, e.g. a dataset's labels (default: drawn uniformly)
             ) -> Simulation:
     "Simulate a crowd in one of the peerannot paper's settings"
     if strategy not in STRATEGIES: raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    if truth is not None: truth, n_tasks = _check_truth(truth, n_tasks, n_classes)
+    n_tasks = 200 if n_tasks is None else n_tasks
     if n_tasks < 1 or n_workers < 1: raise ValueError(f"n_tasks and n_workers must be at least 1, got {n_tasks} and {n_workers}")
     if n_classes < 2: raise ValueError(f"n_classes must be at least 2, got {n_classes}")
     per_task = min(feedback or n_workers, n_workers)
@@ -160,12 +173,13 @@ def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
                  f"simulating {n_tasks:,} tasks × {per_task:,} answers from {n_workers:,} workers and {n_classes:,} classes")
     _check_ratio(ratio); _check_ratio(random, 'random')
     if ratio_diff < 0: raise ValueError(f"ratio_diff must be non-negative, got {ratio_diff}")
-    if not bad_alpha > 0 or not np.isfinite(bad_alpha): raise ValueError(f"bad_alpha must be a positive number, got {bad_alpha}")
+    for name, a in (('alpha', alpha), ('bad_alpha', bad_alpha)):
+        if not a > 0 or not np.isfinite(a): raise ValueError(f"{name} must be a positive number, got {a}")
     rng = np.random.default_rng(seed)
     K, extras = n_classes, {}
-    truth = rng.integers(0, K, size=n_tasks)
+    if truth is None: truth = rng.integers(0, K, size=n_tasks)
     if strategy == 'independent-confusion':
-        conf = dirichlet_confusions(n_workers, K, rng)
+        conf = dirichlet_confusions(n_workers, K, rng, alpha)
     elif strategy == 'hammer-spammer':
         n_spam = int(ratio * n_workers)
         conf = np.concatenate([np.broadcast_to(np.eye(K), (n_workers - n_spam, K, K)), np.full((n_spam, K, K), 1 / K)])
@@ -174,7 +188,7 @@ def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
         n_students = int(ratio * n_workers)
         n_teachers = n_workers - n_students
         if n_teachers < 1: raise ValueError(f"ratio={ratio} leaves no teacher among {n_workers} workers")
-        teacher_conf = dirichlet_confusions(n_teachers, K, rng)
+        teacher_conf = dirichlet_confusions(n_teachers, K, rng, alpha)
         follows = np.r_[np.arange(n_teachers), rng.integers(0, n_teachers, size=n_students)]
         conf, extras['teacher'] = teacher_conf[follows], follows
     else:
@@ -193,6 +207,7 @@ def simulate(strategy:str='independent-confusion', # one of `STRATEGIES`
     options = dict(strategy=strategy, n_tasks=n_tasks, n_workers=n_workers, n_classes=K, feedback=feedback, ratio=ratio,
                    ratio_diff=ratio_diff, random=random, imbalance_votes=imbalance_votes, workerload=workerload, seed=seed)
     if strategy == 'discrete-difficulty': options['bad_alpha'] = bad_alpha
+    elif alpha != 1: options['alpha'] = alpha
     crowd = Crowd(task, worker, label, n_tasks, n_workers, K, name=strategy)
     crowd.metadata = {k: v for k, v in options.items() if k not in ('n_tasks', 'n_workers', 'n_classes') and v is not None}
     return Simulation(crowd, truth, conf, extras, options)
