@@ -169,7 +169,7 @@ class AnnotatorTransformer(nn.Module):
                  ff:int|None=None, # width of the feed-forward layers of the Transformer (default: 4 × dim)
                  hidden:int|None=None, # hidden width of the 2-layer MLP head (default: 4 × dim)
                  dropout:float=0.1, # dropout in the Transformer and the head
-                 mixing:str='all', # 'all': one sequence [image, e_1..e_m] (the paper); 'pair': each annotator with the image alone
+                 mixing:str='pair', # 'pair': each annotator with the image alone; 'all': one sequence [image, e_1..e_m] (the paper)
                  top_k:int|None=None, # annotators who vote at inference (default: 7, or all when fewer)
                  skills=None, # starting skills, one per annotator (default: all 2/7)
                  label_smoothing:float=0.1, # of each answer in the model's loss (`default_loss`)
