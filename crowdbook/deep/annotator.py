@@ -338,7 +338,7 @@ AnnotatorTransformer.reestimate_skills = reestimate_skills   # what `SkillUpdate
 def lmnl_run(setting:NoiseSetting, # training answers (`cifar10n_setting`)
              x, # training images N×32×32×3 uint8, in the crowd's task order
              x_test, y_test, # test images and their true labels
-             method:str='annotator', # 'annotator' (the paper's method) or 'ce' (plain cross-entropy on `setting.hard_labels()`)
+             method:str='annotator', # 'annotator' (the paper's method) or 'ce' (cross-entropy on `setting.hard_labels()`, same FixMatch and SWA)
              epochs:int=20, bs:int=512, lr:float=0.1, # one-cycle schedule
              opt:str='sgd', # 'sgd' (momentum 0.9) or 'adam'
              wd:float=5e-4, # weight decay
@@ -359,20 +359,19 @@ def lmnl_run(setting:NoiseSetting, # training answers (`cifar10n_setting`)
     k = setting.crowd.n_classes
     torch.manual_seed(seed)
     backbone = resnet_cifar(depth, k, width)
-    if method == 'ce':
+    cbs = ([FixMatch(fixmatch, threshold, temperature, mu, seed=seed)] if fixmatch else []) + ([SWA(swa_start)] if swa_start is not None else [])
+    if method == 'ce':       # the baseline gets the same FixMatch and SWA: gains are credited to the annotator model only
         dls = crowd_dls(x, setting.hard_labels(seed), valid=(x_test, y_test), bs=bs, n_classes=k, device=device, seed=seed)
         learn = crowd_learner(dls, backbone, CrossEntropy(label_smoothing), metrics=[answer_accuracy], opt_func=opt_func,
-                              lr=lr, wd=wd, precision=precision, compile=compile)
+                              lr=lr, wd=wd, precision=precision, compile=compile, cbs=cbs)
         skill_cb = None
     else:
         dls = annotator_dls(x, setting, valid=(x_test, y_test), bs=bs, device=device, seed=seed)
         model = AnnotatorTransformer(backbone, setting.crowd.n_workers, k, dim=dim, n_layers=n_layers, n_heads=n_heads,
                                      dropout=dropout, mixing=mixing, top_k=top_k, skills=setting.init_skills(alpha, beta, seed))
         skill_cb = SkillUpdate(epochs // 4 if warmup is None else warmup, top_frac, alpha, beta)
-        cbs = [skill_cb] + ([FixMatch(fixmatch, threshold, temperature, mu, seed=seed)] if fixmatch else [])
-        cbs += [SWA(swa_start)] if swa_start is not None else []
         learn = annotator_learner(dls, model, label_smoothing, opt_func=opt_func, lr=lr, wd=wd, precision=precision,
-                                  compile=compile, cbs=cbs)
+                                  compile=compile, cbs=[skill_cb] + cbs)
     t0 = sync_time()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
     vals = np.array(learn.recorder.values, dtype=float)        # read before predicting: `get_preds` resets the recorder
