@@ -26,7 +26,7 @@ from .soft import evaluate
 # %% auto #0
 __all__ = ['CROWD_MODELS', 'CrowdModel', 'CrowdLayer', 'CoNAL', 'CrowdLoss', 'crowd_model', 'noise_splitter',
            'crowd_model_learner', 'aggregate_targets', 'label_learner', 'fit_and_evaluate', 'train_from_crowd',
-           'compare_confusions', 'cli_aggregate_deep', 'cli_train']
+           'compare_confusions', 'cli_aggregate_deep', 'cli_train', 'one_answer_crowd', 'shuffled_workers']
 
 # %% ../../nbs/32_deep.crowd.ipynb #b7eeddaa
 class CrowdModel(nn.Module):
@@ -306,3 +306,21 @@ def cli_train(args) -> int:
     if parse_strategy(args.strategy)[0] in CROWD_MODELS:
         raise ValueError(f"{args.strategy} is an end-to-end model: use `crowdbook aggregate-deep`")
     return _cli_fit(args, args.strategy, lambda inputs: aggregate_targets(inputs.crowd, args.strategy, inputs.truth, args.seed))
+
+# %% ../../nbs/32_deep.crowd.ipynb #4b5f561b
+def one_answer_crowd(labels, workers, like:Crowd) -> Crowd:
+    "A crowd of one answer per task (`labels[i]` by `workers[i]` on task i), with the tasks, workers and classes of `like`"
+    return Crowd(np.arange(like.n_tasks), workers, labels, n_tasks=like.n_tasks, n_workers=like.n_workers, classes=like.classes, name=like.name)
+
+def shuffled_workers(crowd:Crowd, seed:int=0) -> Crowd:
+    "`crowd` with its worker column permuted at random; answers that would repeat a (task, worker) pair are re-drawn"
+    rng = np.random.default_rng(seed)
+    worker = rng.permutation(crowd.worker)
+    for _ in range(100):
+        key = crowd.task.astype(np.int64) * crowd.n_workers + worker
+        order = np.argsort(key, kind='stable')
+        clash = order[1:][key[order[1:]] == key[order[:-1]]]
+        if not len(clash): break
+        other = rng.choice(np.setdiff1d(np.arange(len(worker)), clash), len(clash), replace=False)
+        worker[clash], worker[other] = worker[other], worker[clash]          # a swap: every worker keeps its load
+    return Crowd(crowd.task, worker, crowd.label, n_tasks=crowd.n_tasks, n_workers=crowd.n_workers, classes=crowd.classes, name=crowd.name)
