@@ -26,7 +26,8 @@ from .soft import evaluate
 # %% auto #0
 __all__ = ['CROWD_MODELS', 'CrowdModel', 'CrowdLayer', 'CoNAL', 'CrowdLoss', 'crowd_model', 'noise_splitter',
            'crowd_model_learner', 'aggregate_targets', 'label_learner', 'fit_and_evaluate', 'train_from_crowd',
-           'compare_confusions', 'cli_aggregate_deep', 'cli_train', 'one_answer_crowd', 'shuffled_workers']
+           'compare_confusions', 'cli_aggregate_deep', 'cli_train', 'one_answer_crowd', 'cifar10n_one_answer',
+           'shuffled_workers']
 
 # %% ../../nbs/32_deep.crowd.ipynb #b7eeddaa
 class CrowdModel(nn.Module):
@@ -311,6 +312,20 @@ def cli_train(args) -> int:
 def one_answer_crowd(labels, workers, like:Crowd) -> Crowd:
     "A crowd of one answer per task (`labels[i]` by `workers[i]` on task i), with the tasks, workers and classes of `like`"
     return Crowd(np.arange(like.n_tasks), workers, labels, n_tasks=like.n_tasks, n_workers=like.n_workers, classes=like.classes, name=like.name)
+
+def cifar10n_one_answer(data, # CIFAR-10N as `crowdbook.datasets.load('cifar10n')` gives it
+                        setting:str, # 'rand1' (each image's first answer) or 'worst' (the first answer that carries its worst label)
+                       ) -> Crowd:
+    "One of CIFAR-10N's one-answer settings as a crowd: for each image, one of its three answers and the worker who gave it"
+    answers, workers, worst = (data.extras[k] for k in ('random', 'random_workers', 'worst'))
+    if setting == 'rand1': slot = np.zeros(len(answers), dtype=np.int64)
+    elif setting == 'worst':
+        carries = answers == worst[:, None]
+        if not carries.any(1).all(): raise ValueError("some images' worst label is none of their answers: is this CIFAR-10N?")
+        slot = carries.argmax(1)
+    else: raise ValueError(f"setting must be 'rand1' or 'worst' (the one-answer settings), got {setting!r}")
+    rows = np.arange(len(answers))
+    return one_answer_crowd(answers[rows, slot], workers[rows, slot], data.crowd)
 
 def shuffled_workers(crowd:Crowd, seed:int=0) -> Crowd:
     "`crowd` with its worker column permuted at random; answers that would repeat a (task, worker) pair are re-drawn"
