@@ -208,7 +208,8 @@ def cmd_aggregate(args) -> int:
     "Check every strategy and file, fit them all, then write every label file (and picture) whole"
     from crowdbook.aggregate.core import get_aggregator
     if args.engine == 'dask': return _dispatch('crowdbook.aggregate.mapreduce', 'cmd_aggregate_dask', args)
-    if args.scheduler is not None: raise CLIError("--scheduler applies to --engine dask", code=2)
+    for flag in ('scheduler', 'spill'):
+        if getattr(args, flag) is not None: raise CLIError(f"--{flag} applies to --engine dask", code=2)
     kwargs = {spec: _strategy_kwargs(cls, args) for spec, cls in _strategies(args.strategy).items()}
     crowd, truth, folder = _load_source(args.source, args.path, args.answers_file, args.metadata_path)
     files, reports = _label_files(args.strategy, crowd, args, folder), _report_files(args.strategy, crowd, args.report)
@@ -256,6 +257,8 @@ def _add_aggregate(sub):
                    'aggregated on a dask cluster into labels_<name>_<strategy>.parquet (needs crowdbook[dask])')
     p.add_argument('--scheduler', default=None, metavar='ADDRESS',
                    help='with --engine dask: address of a running dask scheduler (default: a local cluster of two worker processes)')
+    p.add_argument('--spill', default=None, metavar='FOLDER',
+                   help='with --engine dask: out of core, the partitions and EM states in files of a new folder inside FOLDER (one every worker can read and write), removed at the end')
     p.set_defaults(func=cmd_aggregate)
 
 # %% ../nbs/90_cli.ipynb #60927ec9

@@ -5,35 +5,65 @@
 # %% ../../nbs/12_aggregate.ds.ipynb #2a47b000
 from __future__ import annotations
 import numpy as np
+from numba import njit
 from ..data import Crowd
 from ..files import check_memory
 from .core import Aggregator, register, run_em
 from .vote import rule_weights, rule_scores, rule_probas
 
 # %% auto #0
-__all__ = ['initial_probas', 'ds_e_step', 'ds_counts', 'smoothed_confusions', 'pseudo_log_conf', 'DawidSkene',
-           'OneCoinDawidSkene', 'DawidSkeneClust']
+__all__ = ['class_mass', 'initial_probas', 'ds_posteriors', 'ds_e_step', 'ds_counts', 'smoothed_confusions', 'log_table',
+           'DawidSkene', 'OneCoinDawidSkene', 'DawidSkeneClust']
 
 # %% ../../nbs/12_aggregate.ds.ipynb #18662058
-def _row_reduce(ufunc, x:np.ndarray) -> np.ndarray:
-    "`ufunc.reduce(x, axis=1)`, column by column when rows are short (NumPy reduces short rows several times slower)"
-    if x.shape[1] > 64: return ufunc.reduce(x, axis=1)
-    out = x[:, 0].copy()
-    for k in range(1, x.shape[1]): ufunc(out, x[:, k], out=out)
+@njit(nogil=True, cache=True)
+def _shift_rows(x:np.ndarray, offset:np.ndarray, out:np.ndarray):
+    "Add `offset` to each row of `x`, then subtract the row's maximum, stored in `out` (one pass; -inf entries stay -inf)"
+    for i in range(x.shape[0]):
+        for k in range(x.shape[1]): x[i, k] += offset[k]
+        m = x[i, 0]
+        for k in range(1, x.shape[1]):
+            if x[i, k] > m: m = x[i, k]
+        for k in range(x.shape[1]): x[i, k] -= m
+        out[i] = m
+
+@njit(nogil=True, cache=True)
+def _scale_rows(p:np.ndarray, sums:np.ndarray):
+    "Divide each row of `p` by its sum, stored in `sums` (one pass)"
+    for i in range(p.shape[0]):
+        s = 0.
+        for k in range(p.shape[1]): s += p[i, k]
+        for k in range(p.shape[1]): p[i, k] /= s
+        sums[i] = s
+
+@njit(nogil=True, cache=True)
+def _row_argmax(p:np.ndarray) -> np.ndarray:
+    "`p.argmax(1)` in one pass (NumPy's is slow along short rows)"
+    out = np.empty(p.shape[0], np.int64)
+    for i in range(p.shape[0]):
+        best = 0
+        for k in range(1, p.shape[1]):
+            if p[i, k] > p[i, best]: best = k
+        out[i] = best
     return out
 
-def _normalize_rows(log_p:np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "Normalise rows of `log_p` in place to probabilities; return them and the row log-normalisers"
-    m = _row_reduce(np.maximum, log_p)
-    log_p -= m[:, None]
+def _normalize_rows(log_p:np.ndarray, # scores, tasks × K, overwritten
+                    offset:np.ndarray|None=None, # added to every row first (the log prior)
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    "Normalise rows of `log_p + offset` in place to probabilities; return them and the row log-normalisers"
+    shift, sums = np.empty(len(log_p)), np.empty(len(log_p))
+    _shift_rows(log_p, np.zeros(log_p.shape[1]) if offset is None else np.asarray(offset, dtype=float), shift)
     np.exp(log_p, out=log_p)
-    s = _row_reduce(np.add, log_p)
-    log_p /= s[:, None]
-    return log_p, m + np.log(s)
+    _scale_rows(log_p, sums)
+    return log_p, shift + np.log(sums)
+
+def class_mass(T:np.ndarray) -> np.ndarray:
+    "Column sums of soft labels `T` (NumPy's `sum(0)` is several times slower on tasks × K)"
+    return np.einsum('ik->k', T)
 
 def _labels(state) -> np.ndarray:
     "Hard labels of an EM state whose first item is the soft labels"
-    return state[0].argmax(1)
+    return _row_argmax(state[0])
 
 def _normalize(counts:np.ndarray) -> np.ndarray:
     "Normalise the last axis to sum to one; all-zero rows become uniform"
@@ -74,15 +104,20 @@ def _check_confusions_fit(crowd:Crowd, name:str) -> None:
                  f"{name}'s confusion matrices ({crowd.n_workers:,} workers × {crowd.n_classes:,} × {crowd.n_classes:,} classes)")
 
 # %% ../../nbs/12_aggregate.ds.ipynb #71bd45e0
+def ds_posteriors(A, # sparse answer matrix, tasks × (workers·K)
+                  table:np.ndarray, # (workers·K) × K: row (j, l) holds the log-evidence of answer l of worker j for each class
+                  log_prior:np.ndarray, # log class priors, K
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    "Posterior over the true class of each task (n_tasks × K) and its log-normaliser (the task's log-likelihood)"
+    return _normalize_rows(A @ table, log_prior)
+
 def ds_e_step(A, # sparse answer matrix, tasks × (workers·K)
               log_conf:np.ndarray, # log confusion matrices, workers × K (true) × K (answered)
               log_prior:np.ndarray, # log class priors, K
              ) -> tuple[np.ndarray, np.ndarray]:
-    "Posterior over the true class of each task (n_tasks × K) and its log-normaliser (the task's log-likelihood)"
+    "`ds_posteriors` with the table of the log confusion matrices"
     J, K, _ = log_conf.shape
-    S = A @ log_conf.transpose(0, 2, 1).reshape(J * K, K)
-    S += log_prior
-    return _normalize_rows(S)
+    return ds_posteriors(A, log_conf.transpose(0, 2, 1).reshape(J * K, K), log_prior)
 
 def ds_counts(A, # sparse answer matrix, tasks × (workers·K)
               T:np.ndarray, # soft labels, tasks × K
@@ -91,20 +126,50 @@ def ds_counts(A, # sparse answer matrix, tasks × (workers·K)
     K = T.shape[1]
     return np.asarray(A.T @ T).reshape(-1, K, K).transpose(0, 2, 1)
 
+@njit(nogil=True, cache=True)
+def _smooth_rows(N:np.ndarray, c:float, out:np.ndarray):
+    "`smoothed_confusions` of the counts `N` into `out`, one pass over the workers"
+    J, K, _ = N.shape
+    shares = np.empty(K)
+    for j in range(J):
+        total = 0.
+        for l in range(K):
+            shares[l] = 0.
+            for k in range(K): shares[l] += N[j, k, l]
+            total += shares[l]
+        for k in range(K):
+            n = 0.
+            for l in range(K): n += N[j, k, l]
+            for l in range(K):
+                ml = N[j, k, l] / n if n > 0 else (shares[l] / total if total > 0 else 1. / K)
+                out[j, k, l] = (ml + c / K) / (1 + c)
+
 def smoothed_confusions(N:np.ndarray, # soft counts `ds_counts`, workers × K (true) × K (answered)
                         c:float, # pseudo-answers per answer, spread evenly over the K classes
                        ) -> np.ndarray:
     "Confusion rows `(N + c·n/K) / ((1 + c)·n)`, n the row's mass; a row without mass takes the worker's answer shares"
-    K = N.shape[-1]
-    n = N.sum(-1, keepdims=True)
-    ml = np.where(n > 0, N / np.where(n > 0, n, 1), _normalize(N.sum(1, keepdims=True)))
-    return (ml + c / K) / (1 + c)
+    conf = np.empty(N.shape)
+    _smooth_rows(N, float(c), conf)
+    return conf
 
-def pseudo_log_conf(log_conf:np.ndarray, # log confusion matrices, workers × K (true) × K (answered)
-                    c:float, # pseudo-answers per answer
-                   ) -> np.ndarray:
-    "Log confusions as the E-step sees them: each answer also brings `c` pseudo-answers spread over the K classes"
-    return log_conf + c / log_conf.shape[-1] * log_conf.sum(-1, keepdims=True)
+@njit(nogil=True, cache=True)
+def _pseudo_table(log_conf:np.ndarray, c:float, out:np.ndarray):
+    "The rows of `log_table` from the log confusions, one pass"
+    J, K, _ = log_conf.shape
+    for j in range(J):
+        for k in range(K):
+            s = 0.
+            for l in range(K): s += log_conf[j, k, l]
+            for l in range(K): out[j * K + l, k] = log_conf[j, k, l] + c / K * s
+
+def log_table(conf:np.ndarray, # confusion matrices, workers × K (true) × K (answered)
+              c:float, # pseudo-answers per answer
+             ) -> np.ndarray:
+    "The E-step's table: row (j, l), class k holds log π[j, k, l] plus the log-evidence of worker j's `c` pseudo-answers, (c/K) Σ_l' log π[j, k, l']"
+    J, K, _ = conf.shape
+    table = np.empty((J * K, K))
+    _pseudo_table(np.log(conf), float(c), table)
+    return table
 
 # %% ../../nbs/12_aggregate.ds.ipynb #df71b59e
 @register('DS', 'DawidSkene', 'dawid_skene')
@@ -131,11 +196,12 @@ class DawidSkene(Aggregator):
     def _fit(self, crowd, T0=None, max_iter=None):
         _check_confusions_fit(crowd, type(self).__name__)
         A, c, answered = crowd.answer_matrix(), self.smoothing, _answered(crowd)
+        n_answered = crowd.n_tasks if isinstance(answered, slice) else int(answered.sum())
         def step(state):
             T = state[0]
-            conf, prior = smoothed_confusions(ds_counts(A, T), c), T[answered].mean(0)
+            conf, prior = smoothed_confusions(ds_counts(A, T), c), class_mass(T[answered]) / n_answered
             with np.errstate(divide='ignore'): log_prior = np.log(prior)   # a class with no mass stays at 0
-            T, ll = ds_e_step(A, pseudo_log_conf(np.log(conf), c), log_prior)
+            T, ll = ds_posteriors(A, log_table(conf, c), log_prior)
             return (T, conf, prior), ll[answered].sum()
         if T0 is None: T0 = initial_probas(crowd, self.init, self.seed)
         (T, conf, prior), self.loglik_, self.converged_ = self._run_em(step, (T0, None, None), max_iter)
@@ -161,7 +227,7 @@ def _one_coin_e_step(crowd:Crowd, # the answers
     K = crowd.n_classes
     held_out = np.where(others > 0, (right[crowd.worker] - own) / np.maximum(others, 1), 1 / K)
     S = rule_scores(crowd.task, crowd.label, *rule_weights('GTX', (held_out + c / K) / (1 + c), K), crowd.n_tasks, K)
-    return _normalize_rows(S + log_prior)
+    return _normalize_rows(S, log_prior)
 
 def _one_coin_skills(right:np.ndarray, load:np.ndarray, K:int, c:float) -> tuple[np.ndarray, np.ndarray]:
     "Each worker's smoothed accuracy on all its answers (chance without answers) and the confusion matrices it implies"
@@ -230,7 +296,7 @@ class DawidSkeneClust(DawidSkene):
             log_lam = np.log(lam)
             T, _ = ds_e_step(A, np.einsum('jl,lkm->jkm', phi, log_lam), np.log(prior))
             N = np.asarray(A.T @ T).reshape(-1, K, K)                      # N[j, m, k]
-            phi, _ = _normalize_rows(np.einsum('jmk,lkm->jl', N, log_lam) + np.log(tau))
+            phi, _ = _normalize_rows(np.einsum('jmk,lkm->jl', N, log_lam), np.log(tau))
             lam, prior, tau = m_step(T, phi, N)
             log_lam, log_prior, log_tau = np.log(lam), np.log(prior), np.log(tau)
             Ta, pa = T[answered], phi[active]
