@@ -4,10 +4,11 @@
 
 # %% ../../nbs/16_aggregate.mapreduce.ipynb #0c300aa4
 from __future__ import annotations
-import contextlib, glob, logging, operator, pickle, shutil, tempfile, uuid, warnings, weakref
+import contextlib, copy, glob, logging, operator, pickle, shutil, sys, tempfile, uuid, warnings, weakref
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 from ..data import Crowd, _factorize, _label_codes
 from ..files import CLIError, output_path, safe_stem, write_files
 from .core import Aggregator, get_aggregator, run_em
@@ -93,6 +94,16 @@ class WorkerLost(RuntimeError):
 
 _LOST = ('KilledWorker', 'CancelledError', 'FutureCancelledError', 'FuturesCancelledError', 'CommClosedError')
 
+def _gather(client, futures:list) -> list:
+    "`client.gather(futures)`, a lost worker (or a shuffle it broke) raised as `WorkerLost`"
+    try: return client.gather(futures)
+    except WorkerLost: raise
+    except Exception as e:
+        p2p = isinstance(e, RuntimeError) and str(e).startswith('P2P') and ' failed during ' in str(e)   # dask's shuffle lost a participant
+        if type(e).__name__ in _LOST or p2p:
+            raise WorkerLost(f"the dask cluster lost a worker or its data ({type(e).__name__}: {e})") from None
+        raise
+
 class Spilled:
     "A partition's crowd or state, kept in a file of the spill folder instead of a worker's memory"
     def __init__(self, path:str, seq:int=0, sizes:tuple|None=None): self.path, self.seq, self.sizes = path, seq, sizes
@@ -138,7 +149,7 @@ class DaskCrowd:
                  sizes:np.ndarray, # tasks and answers of each partition (n_parts × 2)
                  worker_ids:pd.Index, # worker id of each worker code
                  classes:pd.Index, # class of each label code
-                 source:tuple, # (dask DataFrame, classes, npartitions, spill) to read the partitions again
+                 source:tuple, # (dask DataFrame, classes, npartitions, spill, verbose) to read the partitions again
                  spill_dir:Path|None=None, # the folder of the spilled partitions, removed with this object
                 ):
         self.client, self.parts, self.worker_ids, self.classes, self.source = client, parts, worker_ids, classes, source
@@ -166,11 +177,7 @@ class DaskCrowd:
     def gather(self, futures:list, item=None) -> list:
         "The results (or item `item` of each) of `futures`, fetched; a lost worker raises `WorkerLost`"
         if item is not None: futures = [self.client.submit(operator.getitem, f, item, pure=False) for f in futures]
-        try: return self.client.gather(futures)
-        except WorkerLost: raise
-        except Exception as e:
-            if type(e).__name__ in _LOST: raise WorkerLost(f"the dask cluster lost a worker or its data ({type(e).__name__}: {e})") from None
-            raise
+        return _gather(self.client, futures)
 
     def reduce(self, futures:list, item=None):
         "Sum over partitions of the statistics (an array, or a tuple of them) held by `futures`"
@@ -215,6 +222,7 @@ def load_crowd(data, # dask DataFrame, or a parquet file, folder or glob, with c
                classes=None, # the classes (default: integer labels are codes 0..max, names are sorted)
                npartitions:int|None=None, # partitions after the shuffle by task (default: as many as in `data`)
                spill:bool|str|Path|None=None, # out of core: keep partitions and EM states in files of a new folder inside this one (True: the temporary folder), read again at each step
+               verbose:bool=False, # a progress bar of the partitions shuffled and coded
               ) -> DaskCrowd:
     "Code workers and classes once, shuffle the answers by task, and keep one `Crowd` per partition on the cluster or on disk"
     ddf = read_answers(data)
@@ -222,8 +230,8 @@ def load_crowd(data, # dask DataFrame, or a parquet file, folder or glob, with c
     folder = _spill_folder(spill, client)
     import dask
     with _quiet_shuffle():
-        workers, labels, na = client.gather(client.compute([ddf['worker'].unique(split_out=1), ddf['label'].unique(split_out=1),
-                                                            ddf.isna().sum()]))
+        workers, labels, na = _gather(client, client.compute([ddf['worker'].unique(split_out=1), ddf['label'].unique(split_out=1),
+                                                              ddf.isna().sum()]))
         if na.any(): raise ValueError(f"missing values (NaN/None) in the answers: {na[na > 0].to_dict()}")
         worker_ids = _factorize(pd.Series(np.asarray(workers), name='worker'))[1]
         try: classes = _label_codes(pd.Series(np.asarray(labels), name='label'), classes)[1]
@@ -233,11 +241,13 @@ def load_crowd(data, # dask DataFrame, or a parquet file, folder or glob, with c
         make = [dask.delayed(make_part)(d, w, c) if folder is None else dask.delayed(_spill_part)(d, w, c, str(folder), i)
                 for i, d in enumerate(shuffled.to_delayed())]
         parts = client.compute(make)
-        sizes = client.gather([client.submit(_sizes, p, pure=False) for p in parts])
+        if verbose:
+            _, distributed = _require()
+            for _ in tqdm(distributed.as_completed(parts), total=len(parts), desc='shuffle by task', unit='partition', leave=False): pass
+        sizes = _gather(client, [client.submit(_sizes, p, pure=False) for p in parts])
     keep = [i for i, s in enumerate(sizes) if s[1] > 0]
     return DaskCrowd(client, [parts[i] for i in keep], [sizes[i] for i in keep], worker_ids, classes,
-                     (ddf, classes, npartitions, spill), folder)
-
+                     (ddf, classes, npartitions, spill, verbose), folder)
 
 # %% ../../nbs/16_aggregate.mapreduce.ipynb #87a1e870
 def _agree_counts(crowd:Crowd, labels:np.ndarray) -> np.ndarray:
@@ -474,24 +484,25 @@ class DaskAggregator:
                  npartitions:int|None=None, # partitions after the shuffle by task (default: as many as the input has)
                  retries:int=1, # times a fit starts again from the source data when the cluster loses a worker
                  spill:bool|str|Path|None=None, # out of core: partitions and EM states in files of a new folder inside this one (see `load_crowd`)
+                 verbose:bool=False, # progress bars: the shuffle by task, then the EM iterations
                 ):
         self.strategy = get_aggregator(strategy) if isinstance(strategy, str) else strategy
         if type(self.strategy).__name__ not in ENGINES:
             raise ValueError(f"the Dask engine runs {', '.join(ENGINES)}; got {type(self.strategy).__name__}")
         if retries < 0: raise ValueError(f"`retries` must be non-negative, got {retries}")
-        self.client, self.npartitions, self.retries, self.spill = client, npartitions, retries, spill
+        self.client, self.npartitions, self.retries, self.spill, self.verbose = client, npartitions, retries, spill, verbose
 
     def fit(self,
             data, # dask DataFrame, parquet file, folder or glob (columns task, worker, label), or a `DaskCrowd`
             classes=None, # the classes (default: integer labels are codes 0..max, names are sorted)
            ) -> DaskAggregator:
         "Fit on `data`; the soft and hard labels stay on the cluster until read"
-        dc = data if isinstance(data, DaskCrowd) else load_crowd(data, self.client or connect(), classes, self.npartitions, self.spill)
+        dc = data if isinstance(data, DaskCrowd) else load_crowd(data, self.client or connect(), classes, self.npartitions, self.spill, self.verbose)
         for attempt in range(self.retries + 1):
-            if attempt: dc = load_crowd(dc.source[0], dc.client, *dc.source[1:])   # the partitions are read again
-            self.client, self.crowd_ = dc.client, dc
             try:
-                outs, fitted = ENGINES[type(self.strategy).__name__](self.strategy, dc)
+                if attempt: dc = load_crowd(dc.source[0], dc.client, *dc.source[1:])   # the partitions are read again
+                self.client, self.crowd_ = dc.client, dc
+                outs, fitted = ENGINES[type(self.strategy).__name__](self._run_strategy(), dc)
                 dc.gather(dc.map(_n_out, states=outs))   # every partition's result exists before the fit ends
                 break
             except WorkerLost as e:
@@ -501,6 +512,13 @@ class DaskAggregator:
         for k, v in fitted.items(): setattr(self, k, v)
         self.skills_ = pd.Series(self.skills_, index=dc.worker_ids.rename('worker'), name='skill')
         return self
+
+    def _run_strategy(self) -> Aggregator:
+        "The strategy the engine runs: a copy showing its iterations when `verbose` (the user's instance is left alone)"
+        if not (self.verbose and hasattr(self.strategy, 'verbose')): return self.strategy
+        run = copy.copy(self.strategy)
+        run.verbose = True
+        return run
 
     def _parts(self, fn) -> list:
         return self.crowd_.map(fn, self.crowd_.classes, states=self.outs_)
@@ -541,7 +559,8 @@ def cmd_aggregate_dask(args) -> int:
              if getattr(args, k, None) is not None]
     if given: raise CLIError(f"{', '.join(given)}: not available with --engine dask", code=2)
     _strategies(args.strategy)
-    try: aggs = {spec: DaskAggregator(spec) for spec in args.strategy}
+    show = sys.stderr.isatty()   # progress bars on a terminal only
+    try: aggs = {spec: DaskAggregator(spec, verbose=show) for spec in args.strategy}
     except ValueError as e: raise CLIError(str(e), code=3) from None
     read_answers(args.source)   # the columns are checked before a cluster starts
     folder, name = _source_folder(args.source)
@@ -550,7 +569,7 @@ def cmd_aggregate_dask(args) -> int:
              for spec in aggs}
     lines, writers = {}, {}
     with connect(args.scheduler) as client:
-        dc = load_crowd(args.source, client, spill=args.spill)
+        dc = load_crowd(args.source, client, spill=args.spill, verbose=show)
         for spec, agg in aggs.items():
             agg.client = client
             result = agg.fit_predict(dc).to_frame() if args.hard else agg.fit_predict_proba(dc)
