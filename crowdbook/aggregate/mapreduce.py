@@ -141,6 +141,12 @@ def _on_part(fn, part, state, args, held, token):
     if held == 'all': return Spilled.write(out, folder, name, seq)
     return Spilled.write(out[0], folder, name, seq), out[1]
 
+def _add_stats(*stats):
+    "Sum of statistics: arrays, or tuples of arrays added item by item"
+    total = stats[0]
+    for s in stats[1:]: total = tuple(a + b for a, b in zip(total, s)) if isinstance(total, tuple) else total + s
+    return total
+
 class DaskCrowd:
     "Answers coded once for the whole collection and shuffled by task: one `Crowd` per partition, held on the cluster or spilled to disk"
     def __init__(self,
@@ -179,12 +185,13 @@ class DaskCrowd:
         if item is not None: futures = [self.client.submit(operator.getitem, f, item, pure=False) for f in futures]
         return _gather(self.client, futures)
 
-    def reduce(self, futures:list, item=None):
-        "Sum over partitions of the statistics (an array, or a tuple of them) held by `futures`"
-        stats = self.gather(futures, item)
-        total = stats[0]
-        for s in stats[1:]: total = tuple(a + b for a, b in zip(total, s)) if isinstance(total, tuple) else total + s
-        return total
+    def reduce(self, futures:list, item=None, fan_in:int=8):
+        "Sum over partitions of the statistics (an array, or a tuple of them) held by `futures`, added in a tree on the cluster"
+        if item is not None: futures = [self.client.submit(operator.getitem, f, item, pure=False) for f in futures]
+        while len(futures) > 1:   # `fan_in` at a time, where they are: one sum reaches the client, not one per partition
+            futures = [self.client.submit(_add_stats, *futures[i:i + fan_in], pure=False) for i in range(0, len(futures), fan_in)]
+        return self.gather(futures)[0]
+
 
 # %% ../../nbs/16_aggregate.mapreduce.ipynb #8d751579
 @contextlib.contextmanager
