@@ -236,22 +236,26 @@ def load_crowd(data, # dask DataFrame, or a parquet file, folder or glob, with c
     client = client or connect()
     folder = _spill_folder(spill, client)
     import dask
-    with _quiet_shuffle():
-        workers, labels, na = _gather(client, client.compute([ddf['worker'].unique(split_out=1), ddf['label'].unique(split_out=1),
-                                                              ddf.isna().sum()]))
-        if na.any(): raise ValueError(f"missing values (NaN/None) in the answers: {na[na > 0].to_dict()}")
-        worker_ids = _factorize(pd.Series(np.asarray(workers), name='worker'))[1]
-        try: classes = _label_codes(pd.Series(np.asarray(labels), name='label'), classes)[1]
-        except ValueError as e: raise ValueError(f"the labels found across the partitions do not fit: {e}") from None
-        shuffled = ddf.set_index('task', npartitions=npartitions or ddf.npartitions)
-        w, c = client.scatter([worker_ids, classes], broadcast=True)
-        make = [dask.delayed(make_part)(d, w, c) if folder is None else dask.delayed(_spill_part)(d, w, c, str(folder), i)
-                for i, d in enumerate(shuffled.to_delayed())]
-        parts = client.compute(make)
-        if verbose:
-            _, distributed = _require()
-            for _ in tqdm(distributed.as_completed(parts), total=len(parts), desc='shuffle by task', unit='partition', leave=False): pass
-        sizes = _gather(client, [client.submit(_sizes, p, pure=False) for p in parts])
+    try:
+        with _quiet_shuffle():
+            workers, labels, na = _gather(client, client.compute([ddf['worker'].unique(split_out=1), ddf['label'].unique(split_out=1),
+                                                                  ddf.isna().sum()]))
+            if na.any(): raise ValueError(f"missing values (NaN/None) in the answers: {na[na > 0].to_dict()}")
+            worker_ids = _factorize(pd.Series(np.asarray(workers), name='worker'))[1]
+            try: classes = _label_codes(pd.Series(np.asarray(labels), name='label'), classes)[1]
+            except ValueError as e: raise ValueError(f"the labels found across the partitions do not fit: {e}") from None
+            shuffled = ddf.set_index('task', npartitions=npartitions or ddf.npartitions)
+            w, c = client.scatter([worker_ids, classes], broadcast=True)
+            make = [dask.delayed(make_part)(d, w, c) if folder is None else dask.delayed(_spill_part)(d, w, c, str(folder), i)
+                    for i, d in enumerate(shuffled.to_delayed())]
+            parts = client.compute(make)
+            if verbose:
+                _, distributed = _require()
+                for _ in tqdm(distributed.as_completed(parts), total=len(parts), desc='shuffle by task', unit='partition', leave=False): pass
+            sizes = _gather(client, [client.submit(_sizes, p, pure=False) for p in parts])
+    except BaseException:
+        if folder: shutil.rmtree(folder, ignore_errors=True)   # a load that fails leaves nothing in the spill folder
+        raise
     keep = [i for i, s in enumerate(sizes) if s[1] > 0]
     return DaskCrowd(client, [parts[i] for i in keep], [sizes[i] for i in keep], worker_ids, classes,
                      (ddf, classes, npartitions, spill, verbose), folder)
