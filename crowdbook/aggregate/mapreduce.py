@@ -369,7 +369,7 @@ def _worker_load(crowd:Crowd) -> np.ndarray: return crowd.worker_load()
 
 def _oc_stats(crowd:Crowd, T:np.ndarray):
     "Expected right answers of each worker and class mass of one partition"
-    return np.bincount(crowd.worker, weights=T[crowd.task, crowd.label], minlength=crowd.n_workers), T.sum(0)
+    return np.bincount(crowd.worker, weights=T[crowd.task, crowd.label], minlength=crowd.n_workers), class_mass(T)
 
 def _oc_step(crowd:Crowd, prev, right:np.ndarray, load:np.ndarray, log_prior:np.ndarray, c:float):
     "Cross-fitted one-coin E-step of one partition (each answer weighed by its worker's accuracy on the other answers); its log-likelihood and next statistics"
